@@ -1,0 +1,182 @@
+//! Keyspace behaviour across modules: splits, expiry, watchers, snapshot capture.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::*;
+
+fn ks() -> Keyspace {
+    Keyspace::new(KeyspaceConfig {
+        databases: 2,
+        shards_per_db: 4,
+    })
+}
+
+fn s(v: &str) -> Value {
+    Value::Str(StrValue::from_bytes(v.as_bytes()))
+}
+
+fn put(ks: &Keyspace, db: usize, k: &str, v: &str, exp: SetExpiry) {
+    ks.lock_keys(db, [k.as_bytes()])
+        .insert(db, k.as_bytes(), s(v), exp);
+}
+
+fn get(ks: &Keyspace, db: usize, k: &str) -> Option<Vec<u8>> {
+    let mut l = ks.lock_keys(db, [k.as_bytes()]);
+    l.get(db, k.as_bytes())
+        .map(|e| e.value.as_str().unwrap().to_vec())
+}
+
+#[test]
+fn many_keys_split_segments_and_stay_reachable() {
+    let ks = ks();
+    for i in 0..20_000 {
+        put(&ks, 0, &format!("k{i}"), &format!("v{i}"), SetExpiry::Clear);
+    }
+    assert_eq!(ks.dbsize(0), 20_000);
+    for i in (0..20_000).step_by(7) {
+        assert_eq!(
+            get(&ks, 0, &format!("k{i}")),
+            Some(format!("v{i}").into_bytes())
+        );
+    }
+    let segs: usize = (0..4)
+        .map(|s| ks.with_shard(ShardRef { db: 0, shard: s }, |sh| sh.segments().len()))
+        .sum();
+    assert!(
+        segs >= 20_000 / crate::segment::SEGMENT_MAX,
+        "segments split: {segs}"
+    );
+    for i in 0..20_000 {
+        assert!(ks
+            .lock_keys(0, [format!("k{i}").as_bytes()])
+            .remove(0, format!("k{i}").as_bytes())
+            .is_some());
+    }
+    assert_eq!(ks.dbsize(0), 0);
+}
+
+#[test]
+fn conditions_and_ttl() {
+    let ks = ks();
+    let mut l = ks.lock_keys(0, [&b"a"[..]]);
+    let (ok, _) = l.set(0, b"a", s("1"), SetCondition::IfExists, SetExpiry::Clear);
+    assert!(!ok);
+    let now = l.now_ms;
+    let (ok, _) = l.set(
+        0,
+        b"a",
+        s("1"),
+        SetCondition::IfMissing,
+        SetExpiry::At(now + 10_000),
+    );
+    assert!(ok);
+    assert_eq!(l.peek(0, b"a").unwrap().expire_at(), Some(now + 10_000));
+    let (ok, old) = l.set(0, b"a", s("2"), SetCondition::Always, SetExpiry::Keep);
+    assert!(ok && old.is_some());
+    assert_eq!(l.peek(0, b"a").unwrap().expire_at(), Some(now + 10_000));
+    l.insert(0, b"a", s("3"), SetExpiry::Clear);
+    assert_eq!(l.peek(0, b"a").unwrap().expire_at(), None);
+    assert_eq!(ks_stats_volatile(l), 0);
+}
+
+fn ks_stats_volatile(l: Locked<'_>) -> usize {
+    let ks = l.keyspace();
+    drop(l);
+    ks.stats(None).volatile
+}
+
+#[test]
+fn expired_keys_vanish_lazily_and_actively() {
+    let ks = ks();
+    let past = clock::now_ms() - 1;
+    put(&ks, 0, "gone", "x", SetExpiry::At(past));
+    put(&ks, 1, "gone2", "x", SetExpiry::At(past));
+    put(&ks, 0, "stays", "x", SetExpiry::At(past + 100_000));
+    assert_eq!(get(&ks, 0, "gone"), None);
+    let mut cursor = 0;
+    let n = ks.active_expire_cycle(&mut cursor, std::time::Duration::from_secs(1));
+    assert_eq!(n, 1);
+    let st = ks.stats(None);
+    assert_eq!((st.keys, st.volatile, st.counters.expired), (1, 1, 2));
+}
+
+#[test]
+fn writes_invalidate_watchers() {
+    let ks = ks();
+    let flag = Arc::new(AtomicBool::new(false));
+    let gid = ks.shard_id(0, b"w");
+    let at = ShardRef {
+        db: 0,
+        shard: gid as usize,
+    };
+    ks.with_shard(at, |sh| sh.watch(b"w", flag.clone()));
+    put(&ks, 0, "other", "1", SetExpiry::Clear);
+    let other_same_shard = ks.shard_id(0, b"other") == gid;
+    assert!(!flag.load(Ordering::Acquire) || other_same_shard);
+    flag.store(false, Ordering::Release);
+    put(&ks, 0, "w", "1", SetExpiry::Clear);
+    assert!(flag.load(Ordering::Acquire));
+}
+
+#[test]
+fn flush_and_swap() {
+    let ks = ks();
+    put(&ks, 0, "a", "0", SetExpiry::Clear);
+    put(&ks, 1, "b", "1", SetExpiry::Clear);
+    ks.lock_dbs(&[0, 1]).swap_dbs(0, 1);
+    assert_eq!(get(&ks, 0, "b"), Some(b"1".to_vec()));
+    assert_eq!(get(&ks, 1, "a"), Some(b"0".to_vec()));
+    assert_eq!(ks.lock_dbs(&[0]).flush_db(0), 1);
+    assert_eq!(ks.dbsize(0), 0);
+    assert_eq!(ks.dbsize(1), 1);
+}
+
+struct Counting(AtomicUsize);
+impl SegmentCapture for Counting {
+    fn capture(&self, _db: usize, _shard: usize, seg: &Segment) {
+        self.0.fetch_add(seg.len().max(1), Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn each_segment_is_captured_once_per_epoch() {
+    let ks = ks();
+    for i in 0..100 {
+        put(&ks, 0, &format!("k{i}"), "v", SetExpiry::Clear);
+    }
+    let hook = Arc::new(Counting(AtomicUsize::new(0)));
+    ks.set_capture(Some(hook.clone()));
+    ks.advance_epoch();
+    for _ in 0..3 {
+        for i in 0..100 {
+            put(&ks, 0, &format!("k{i}"), "w", SetExpiry::Clear);
+        }
+    }
+    // 4 shards, one segment each: every entry captured exactly once.
+    assert_eq!(hook.0.load(Ordering::Relaxed), 100);
+}
+
+#[test]
+fn eviction_removes_keys() {
+    let ks = ks();
+    ks.set_policy(EvictionPolicy::AllKeysLru);
+    for i in 0..50 {
+        put(&ks, 0, &format!("k{i}"), "v", SetExpiry::Clear);
+    }
+    for _ in 0..10 {
+        assert_eq!(ks.evict_one(), EvictOutcome::Evicted);
+    }
+    assert_eq!(ks.dbsize(0), 40);
+    assert_eq!(ks.stats(None).counters.evicted, 10);
+    ks.set_policy(EvictionPolicy::VolatileTtl);
+    assert_eq!(ks.evict_one(), EvictOutcome::NothingToEvict);
+}
+
+#[test]
+fn random_key_finds_the_only_key() {
+    let ks = ks();
+    assert!(ks.lazy().random_key(0).is_none());
+    put(&ks, 0, "only", "v", SetExpiry::Clear);
+    assert_eq!(&*ks.lazy().random_key(0).unwrap(), b"only");
+}

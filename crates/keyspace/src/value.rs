@@ -1,0 +1,226 @@
+//! [`Value`]: what a key holds. Strings are [`StrValue`]s; collection types join this
+//! enum with their compact encodings (the collections issue).
+
+use bytes::Bytes;
+
+use crate::bytes::SmallBytes;
+
+/// A string value. Integers that Redis would store as `int` stay integers; short strings
+/// are inline; `Raw` is a growable buffer for strings built with APPEND/SETRANGE/SETBIT
+/// (what Redis calls the `raw` encoding), so repeated appends are amortised O(1).
+#[derive(Clone, Debug)]
+pub enum StrValue {
+    Int(i64),
+    Bytes(SmallBytes),
+    Raw(Box<Vec<u8>>),
+}
+
+/// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`.
+const EMBSTR_LIMIT: usize = 44;
+
+impl StrValue {
+    /// A value as SET stores it: canonical integers (what `string2ll` accepts, ≤ 20
+    /// chars) become `Int`, like Redis's `tryObjectEncoding`.
+    pub fn from_bytes(data: &[u8]) -> StrValue {
+        match parse_canonical_i64(data) {
+            Some(i) => StrValue::Int(i),
+            None => StrValue::Bytes(SmallBytes::new(data)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            StrValue::Int(i) => itoa::Buffer::new().format(*i).len(),
+            StrValue::Bytes(b) => b.len(),
+            StrValue::Raw(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with the string's bytes (integers are formatted on the stack).
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            StrValue::Int(i) => f(itoa::Buffer::new().format(*i).as_bytes()),
+            StrValue::Bytes(b) => f(b),
+            StrValue::Raw(v) => f(v),
+        }
+    }
+
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            StrValue::Int(i) => Bytes::copy_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+            StrValue::Bytes(b) => b.to_bytes(),
+            StrValue::Raw(v) => Bytes::copy_from_slice(v),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.with_bytes(|b| b.to_vec())
+    }
+
+    /// The growable buffer, converting to the `raw` encoding first (as APPEND does).
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, StrValue::Raw(_)) {
+            *self = StrValue::Raw(Box::new(self.to_vec()));
+        }
+        match self {
+            StrValue::Raw(v) => v,
+            _ => unreachable!("converted to Raw above"),
+        }
+    }
+
+    /// The integer value, if the string is one (INCR's view).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            StrValue::Int(i) => Some(*i),
+            other => other.with_bytes(parse_canonical_i64),
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            StrValue::Int(_) => "int",
+            StrValue::Bytes(b) if b.len() <= EMBSTR_LIMIT => "embstr",
+            _ => "raw",
+        }
+    }
+
+    pub fn heap_size(&self) -> usize {
+        match self {
+            StrValue::Int(_) => 0,
+            StrValue::Bytes(b) => b.heap_size(),
+            StrValue::Raw(v) => 24 + v.capacity(),
+        }
+    }
+}
+
+/// Redis's `string2ll`: no leading `+`, no leading zeros, no spaces, fits an i64.
+pub fn parse_canonical_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let digits = if s[0] == b'-' { &s[1..] } else { s };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if digits[0] == b'0' && (digits.len() > 1 || s[0] == b'-') {
+        return None;
+    }
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+/// The value a key holds.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Str(StrValue),
+}
+
+/// TYPE's answer, and what SCAN's TYPE filter compares against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    String,
+    List,
+    Set,
+    ZSet,
+    Hash,
+    Stream,
+}
+
+impl ValueType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Set => "set",
+            ValueType::ZSet => "zset",
+            ValueType::Hash => "hash",
+            ValueType::Stream => "stream",
+        }
+    }
+
+    pub fn from_name(name: &[u8]) -> Option<ValueType> {
+        let all = [
+            ValueType::String,
+            ValueType::List,
+            ValueType::Set,
+            ValueType::ZSet,
+            ValueType::Hash,
+            ValueType::Stream,
+        ];
+        all.into_iter()
+            .find(|t| t.name().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+impl Value {
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::Str(_) => ValueType::String,
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&StrValue> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    /// Approximate heap bytes held by the value (MEMORY USAGE, eviction estimates).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.heap_size(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_integers() {
+        assert_eq!(parse_canonical_i64(b"123"), Some(123));
+        assert_eq!(parse_canonical_i64(b"-5"), Some(-5));
+        assert_eq!(parse_canonical_i64(b"0"), Some(0));
+        for bad in [
+            &b"0123"[..],
+            b"+1",
+            b"-0",
+            b" 1",
+            b"",
+            b"-",
+            b"99999999999999999999",
+        ] {
+            assert_eq!(parse_canonical_i64(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
+    }
+
+    #[test]
+    fn encodings_follow_redis() {
+        assert_eq!(StrValue::from_bytes(b"12").encoding(), "int");
+        assert_eq!(StrValue::from_bytes(b"012").encoding(), "embstr");
+        assert_eq!(StrValue::from_bytes(&[b'a'; 45]).encoding(), "raw");
+        let mut v = StrValue::from_bytes(b"ab");
+        v.make_raw().push(b'c');
+        assert_eq!(v.encoding(), "raw");
+        assert_eq!(v.to_vec(), b"abc");
+        assert!(std::mem::size_of::<Value>() <= 24);
+    }
+}
