@@ -1,0 +1,281 @@
+//! LZF compression as liblzf (and so Redis) frames it, with a hash table reused across
+//! calls: per-value compression runs millions of times per snapshot, so no per-call
+//! allocation or table clearing.
+
+const HLOG: u32 = 14;
+const HSIZE: usize = 1 << HLOG;
+const MAX_LIT: usize = 1 << 5;
+const MAX_OFF: usize = 1 << 13;
+const MAX_REF: usize = (1 << 8) + (1 << 3);
+
+/// Reusable LZF compressor.
+///
+/// Table entries hold `base + position`; bumping `base` past every position of the last
+/// input invalidates all entries at once, so the table is never cleared between calls.
+pub struct Lzf {
+    table: Box<[u32]>,
+    base: u32,
+}
+
+impl Default for Lzf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lzf {
+    pub fn new() -> Self {
+        Self {
+            table: vec![0u32; HSIZE].into_boxed_slice(),
+            base: 1,
+        }
+    }
+
+    /// Compress `input`, appending to `out`, only if the result is at most `max_out` bytes.
+    /// Returns the compressed length, or `None` (with `out` unchanged) when it does not pay.
+    pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>, max_out: usize) -> Option<usize> {
+        let n = input.len();
+        if n < 4 || max_out == 0 || n > (u32::MAX as usize) / 4 {
+            return None;
+        }
+        if (self.base as u64) + (n as u64) + 1 >= u32::MAX as u64 {
+            self.table.fill(0);
+            self.base = 1;
+        }
+        let base = self.base;
+        // Positions of this call are base..base+n; anything below base is stale.
+        self.base = base + n as u32 + 1;
+
+        let start = out.len();
+        let limit = start + max_out;
+        out.push(0); // control byte of the first literal run
+        let mut lit: usize = 0;
+        let mut ip: usize = 0;
+
+        while ip + 2 < n {
+            let h = hash(input[ip], input[ip + 1], input[ip + 2]);
+            let slot = self.table[h];
+            self.table[h] = base + ip as u32;
+            if slot >= base {
+                let r = (slot - base) as usize;
+                let off = ip - r - 1;
+                if off < MAX_OFF
+                    && input[r] == input[ip]
+                    && input[r + 1] == input[ip + 1]
+                    && input[r + 2] == input[ip + 2]
+                {
+                    let maxlen = (n - ip).min(MAX_REF);
+                    let mut len = 3;
+                    while len < maxlen && input[r + len] == input[ip + len] {
+                        len += 1;
+                    }
+                    // len bytes match; the format stores len - 2.
+                    let enc = len - 2;
+                    if out.len() + 3 + 1 > limit {
+                        out.truncate(start);
+                        return None;
+                    }
+                    close_literal(out, lit);
+                    if enc < 7 {
+                        out.push(((off >> 8) as u8) | ((enc as u8) << 5));
+                    } else {
+                        out.push(((off >> 8) as u8) | (7 << 5));
+                        out.push((enc - 7) as u8);
+                    }
+                    out.push(off as u8);
+                    out.push(0); // next literal run's control byte
+                    lit = 0;
+                    // Seed the table with the positions inside the match for better ratios.
+                    let end = ip + len;
+                    ip += 1;
+                    while ip < end && ip + 2 < n {
+                        let h = hash(input[ip], input[ip + 1], input[ip + 2]);
+                        self.table[h] = base + ip as u32;
+                        ip += 1;
+                    }
+                    ip = end;
+                    continue;
+                }
+            }
+            if out.len() + 1 + 1 > limit {
+                out.truncate(start);
+                return None;
+            }
+            out.push(input[ip]);
+            ip += 1;
+            lit += 1;
+            if lit == MAX_LIT {
+                let pos = out.len() - lit - 1;
+                out[pos] = (MAX_LIT - 1) as u8;
+                out.push(0);
+                lit = 0;
+            }
+        }
+        while ip < n {
+            if out.len() + 1 + 1 > limit {
+                out.truncate(start);
+                return None;
+            }
+            out.push(input[ip]);
+            ip += 1;
+            lit += 1;
+            if lit == MAX_LIT {
+                let pos = out.len() - lit - 1;
+                out[pos] = (MAX_LIT - 1) as u8;
+                out.push(0);
+                lit = 0;
+            }
+        }
+        if lit > 0 {
+            let pos = out.len() - lit - 1;
+            out[pos] = (lit - 1) as u8;
+        } else {
+            out.pop(); // the unused control byte
+        }
+        if out.len() - start > max_out {
+            out.truncate(start);
+            return None;
+        }
+        Some(out.len() - start)
+    }
+}
+
+/// Finish a pending literal run before a back reference: fill in its control byte, or drop
+/// the reserved control byte if the run is empty.
+fn close_literal(out: &mut Vec<u8>, lit: usize) {
+    if lit > 0 {
+        let pos = out.len() - lit - 1;
+        out[pos] = (lit - 1) as u8;
+    } else {
+        out.pop();
+    }
+}
+
+#[inline]
+fn hash(a: u8, b: u8, c: u8) -> usize {
+    let v = ((a as u32) << 16) | ((b as u32) << 8) | c as u32;
+    (v.wrapping_mul(2654435761) >> (32 - HLOG)) as usize
+}
+
+/// Decompress `input` into `out` (appended), which must come to exactly `expected` bytes.
+/// Returns `false` on any malformed input; never reads or writes out of bounds.
+pub fn decompress(input: &[u8], expected: usize, out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    out.reserve(expected);
+    let mut ip = 0;
+    while ip < input.len() {
+        let ctrl = input[ip] as usize;
+        ip += 1;
+        if ctrl < 32 {
+            let len = ctrl + 1;
+            if ip + len > input.len() || out.len() - start + len > expected {
+                return false;
+            }
+            out.extend_from_slice(&input[ip..ip + len]);
+            ip += len;
+        } else {
+            let mut len = ctrl >> 5;
+            if len == 7 {
+                let Some(&b) = input.get(ip) else {
+                    return false;
+                };
+                len += b as usize;
+                ip += 1;
+            }
+            len += 2;
+            let Some(&lo) = input.get(ip) else {
+                return false;
+            };
+            ip += 1;
+            let back = ((ctrl & 0x1f) << 8) + lo as usize + 1;
+            let produced = out.len() - start;
+            if back > produced || produced + len > expected {
+                return false;
+            }
+            let from = out.len() - back;
+            if back >= len {
+                out.extend_from_within(from..from + len);
+            } else {
+                // Overlapping copy: repeats the last `back` bytes, byte by byte.
+                for i in 0..len {
+                    let b = out[from + i];
+                    out.push(b);
+                }
+            }
+        }
+    }
+    out.len() - start == expected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(data: &[u8]) {
+        let mut lzf = Lzf::new();
+        let mut out = Vec::new();
+        if let Some(n) = lzf.compress(data, &mut out, data.len() + 64) {
+            assert_eq!(n, out.len());
+            let mut back = Vec::new();
+            assert!(
+                decompress(&out, data.len(), &mut back),
+                "len {}",
+                data.len()
+            );
+            assert_eq!(back, data);
+        }
+    }
+
+    #[test]
+    fn roundtrips() {
+        roundtrip(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        roundtrip(b"hello world hello world hello world hello world");
+        let v: Vec<u8> = (0..100_000u32)
+            .map(|i| (i % 251) as u8 ^ (i / 7) as u8)
+            .collect();
+        roundtrip(&v);
+        let r: Vec<u8> = (0..5000u64)
+            .map(|i| (i.wrapping_mul(0x9E3779B97F4A7C15) >> 56) as u8)
+            .collect();
+        roundtrip(&r);
+        for n in 0..80 {
+            roundtrip(&vec![b'x'; n]);
+        }
+    }
+
+    #[test]
+    fn compresses_repetitive_data() {
+        let mut lzf = Lzf::new();
+        let data = vec![b'a'; 1000];
+        let mut out = Vec::new();
+        let n = lzf.compress(&data, &mut out, 996).unwrap();
+        assert!(n < 50, "{n}");
+        // reuse: stale table entries from the first call must not be used
+        let mut out2 = Vec::new();
+        let data2 = b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz".to_vec();
+        lzf.compress(&data2, &mut out2, 100).unwrap();
+        let mut back = Vec::new();
+        assert!(decompress(&out2, data2.len(), &mut back));
+        assert_eq!(back, data2);
+    }
+
+    #[test]
+    fn incompressible_returns_none() {
+        let mut lzf = Lzf::new();
+        let data: Vec<u8> = (0..64u8).collect();
+        let mut out = vec![7];
+        assert!(lzf.compress(&data, &mut out, 60).is_none());
+        assert_eq!(out, vec![7]);
+    }
+
+    #[test]
+    fn decompress_rejects_garbage() {
+        let mut out = Vec::new();
+        assert!(!decompress(&[0xff, 0x00], 10, &mut out));
+        assert!(!decompress(&[5, 1, 2], 6, &mut out));
+        out.clear();
+        // one literal then an overlapping back reference of 52 bytes at distance 1
+        assert!(decompress(&[0, b'a', 0xe0, 0x2b, 0], 53, &mut out));
+        assert_eq!(out, vec![b'a'; 53]);
+    }
+}
