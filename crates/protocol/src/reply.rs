@@ -83,7 +83,10 @@ impl Reply {
             Reply::Error(e) => {
                 out.put_u8(b'-');
                 // An error line cannot carry newlines: Redis replaces them with spaces.
-                out.extend(e.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+                out.extend(
+                    e.bytes()
+                        .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+                );
                 out.put_slice(b"\r\n");
             }
             Reply::Int(i) => header(out, b':', *i),

@@ -1,0 +1,339 @@
+//! The option table: one row per redis.conf option snapkv understands, like Redis's
+//! `standardConfig configs[]`. Validation and canonical formatting live here; the typed
+//! view is built from the canonical strings in `settings.rs`.
+
+use crate::memory::{format_memory, parse_memory};
+
+#[derive(Debug, Clone, Copy)]
+pub enum OptionKind {
+    Bool,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Memory {
+        max: u64,
+    },
+    Enum(&'static [&'static str]),
+    Str,
+    /// `save <seconds> <changes> …` or `""`.
+    Save,
+    /// `client-output-buffer-limit <class> <hard> <soft> <seconds> …`.
+    OutputBufferLimit,
+    /// `bind addr …`.
+    List,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    pub alias: Option<&'static str>,
+    pub kind: OptionKind,
+    pub default: &'static str,
+    /// Only settable at start-up (config file or command line).
+    pub immutable: bool,
+    /// Hidden from `CONFIG GET *` like Redis's `DEBUG_CONFIG`/sensitive ones? No: shown.
+    pub sensitive: bool,
+}
+
+const fn opt(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
+    OptionSpec {
+        name,
+        alias: None,
+        kind,
+        default,
+        immutable: false,
+        sensitive: false,
+    }
+}
+
+const fn fixed(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
+    OptionSpec {
+        immutable: true,
+        ..opt(name, kind, default)
+    }
+}
+
+const fn int(min: i64, max: i64) -> OptionKind {
+    OptionKind::Int { min, max }
+}
+
+const MEM: OptionKind = OptionKind::Memory {
+    max: i64::MAX as u64,
+};
+const BOOL: OptionKind = OptionKind::Bool;
+const INT_MAX: i64 = i32::MAX as i64;
+
+pub const POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+];
+
+pub static OPTIONS: &[OptionSpec] = &[
+    // Network
+    fixed("bind", OptionKind::List, "127.0.0.1 -::1"),
+    fixed("port", int(0, 65535), "6379"),
+    opt("protected-mode", BOOL, "yes"),
+    fixed("tcp-backlog", int(0, INT_MAX), "511"),
+    opt("timeout", int(0, INT_MAX), "0"),
+    opt("tcp-keepalive", int(0, INT_MAX), "300"),
+    fixed("unixsocket", OptionKind::Str, ""),
+    // General
+    fixed("daemonize", BOOL, "no"),
+    fixed(
+        "supervised",
+        OptionKind::Enum(&["upstart", "systemd", "auto", "no"]),
+        "no",
+    ),
+    fixed("pidfile", OptionKind::Str, ""),
+    opt(
+        "loglevel",
+        OptionKind::Enum(&["debug", "verbose", "notice", "warning"]),
+        "notice",
+    ),
+    fixed("logfile", OptionKind::Str, ""),
+    fixed("databases", int(1, INT_MAX), "16"),
+    fixed("io-threads", int(0, 128), "0"),
+    opt("hz", int(0, INT_MAX), "10"),
+    opt("dynamic-hz", BOOL, "yes"),
+    // Snapshotting
+    opt("save", OptionKind::Save, "3600 1 300 100 60 10000"),
+    opt("stop-writes-on-bgsave-error", BOOL, "yes"),
+    opt("rdbcompression", BOOL, "yes"),
+    opt("rdbchecksum", BOOL, "yes"),
+    opt("dbfilename", OptionKind::Str, "dump.rdb"),
+    opt("rdb-del-sync-files", BOOL, "no"),
+    opt("rdb-save-incremental-fsync", BOOL, "yes"),
+    opt("dir", OptionKind::Str, "./"),
+    opt(
+        "snapshot-method",
+        OptionKind::Enum(&["auto", "fork", "forkless"]),
+        "auto",
+    ),
+    opt("snapshot-buffer-limit", MEM, "67108864"),
+    opt("snapshot-throttle-max-delay", int(0, 10_000), "10"),
+    // Security
+    OptionSpec {
+        sensitive: true,
+        ..opt("requirepass", OptionKind::Str, "")
+    },
+    // Clients and limits
+    opt("maxclients", int(1, INT_MAX), "10000"),
+    opt(
+        "proto-max-bulk-len",
+        OptionKind::Memory {
+            max: i64::MAX as u64,
+        },
+        "536870912",
+    ),
+    opt("client-query-buffer-limit", MEM, "1073741824"),
+    opt(
+        "client-output-buffer-limit",
+        OptionKind::OutputBufferLimit,
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ),
+    // Memory management
+    opt("maxmemory", MEM, "0"),
+    opt("maxmemory-policy", OptionKind::Enum(POLICIES), "noeviction"),
+    opt("maxmemory-samples", int(1, 64), "5"),
+    opt("maxmemory-eviction-tenacity", int(0, 100), "10"),
+    opt("reserved-memory-percent", int(0, 100), "25"),
+    opt("reserved-memory", MEM, "0"),
+    opt("lfu-log-factor", int(0, INT_MAX), "10"),
+    opt("lfu-decay-time", int(0, INT_MAX), "1"),
+    opt("active-expire-effort", int(1, 10), "1"),
+    // Lazy freeing (accepted; snapkv frees large values off the hot path regardless)
+    opt("lazyfree-lazy-eviction", BOOL, "no"),
+    opt("lazyfree-lazy-expire", BOOL, "no"),
+    opt("lazyfree-lazy-server-del", BOOL, "no"),
+    opt("lazyfree-lazy-user-del", BOOL, "no"),
+    opt("lazyfree-lazy-user-flush", BOOL, "no"),
+    // Append only file: not supported, only "no" is accepted.
+    opt("appendonly", OptionKind::Enum(&["no"]), "no"),
+    opt(
+        "appendfsync",
+        OptionKind::Enum(&["always", "everysec", "no"]),
+        "everysec",
+    ),
+    // Logs and monitoring
+    opt("slowlog-log-slower-than", int(-1, i64::MAX), "10000"),
+    opt("slowlog-max-len", int(0, i64::MAX), "128"),
+    opt("latency-monitor-threshold", int(0, i64::MAX), "0"),
+    opt("latency-tracking", BOOL, "yes"),
+    opt("notify-keyspace-events", OptionKind::Str, ""),
+    // Data structures (used by the collection types)
+    opt("hash-max-listpack-entries", int(0, i64::MAX), "128"),
+    opt("hash-max-listpack-value", int(0, i64::MAX), "64"),
+    opt(
+        "list-max-listpack-size",
+        int(i32::MIN as i64, INT_MAX),
+        "-2",
+    ),
+    opt("list-compress-depth", int(0, INT_MAX), "0"),
+    opt("set-max-intset-entries", int(0, i64::MAX), "512"),
+    opt("zset-max-listpack-entries", int(0, i64::MAX), "128"),
+    opt("zset-max-listpack-value", int(0, i64::MAX), "64"),
+    // Backups (the backup issue)
+    opt("backup-target", OptionKind::Str, ""),
+];
+
+impl OptionSpec {
+    pub fn find(name: &str) -> Option<&'static OptionSpec> {
+        OPTIONS.iter().find(|o| {
+            o.name.eq_ignore_ascii_case(name)
+                || o.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Validates `args` (one value, or several for list-like options) and returns the
+    /// canonical string CONFIG GET will show. Errors are Redis's texts.
+    pub fn canonical(&self, args: &[&str]) -> Result<String, String> {
+        let single = || args.join(" ");
+        match self.kind {
+            OptionKind::Bool => match single().to_ascii_lowercase().as_str() {
+                "yes" => Ok("yes".into()),
+                "no" => Ok("no".into()),
+                _ => Err("argument must be 'yes' or 'no'".into()),
+            },
+            OptionKind::Int { min, max } => {
+                let v = single();
+                let n: i64 =
+                    parse_int_or_memory(&v).ok_or("argument couldn't be parsed into an integer")?;
+                if n < min || n > max {
+                    return Err(format!(
+                        "argument must be between {min} and {max} inclusive"
+                    ));
+                }
+                Ok(n.to_string())
+            }
+            OptionKind::Memory { max } => {
+                let v = single();
+                let n = parse_memory(&v).ok_or("argument must be a memory value")?;
+                if n > max {
+                    return Err(format!("argument must be between 0 and {max} inclusive"));
+                }
+                Ok(format_memory(n))
+            }
+            OptionKind::Enum(values) => {
+                let v = single().to_ascii_lowercase();
+                if values.contains(&v.as_str()) {
+                    Ok(v)
+                } else {
+                    Err(format!(
+                        "argument(s) must be one of the following: {}",
+                        values.join(", ")
+                    ))
+                }
+            }
+            OptionKind::Str => Ok(single()),
+            OptionKind::List => Ok(args
+                .iter()
+                .flat_map(|a| a.split_whitespace())
+                .collect::<Vec<_>>()
+                .join(" ")),
+            OptionKind::Save => canonical_save(args),
+            OptionKind::OutputBufferLimit => canonical_obl(args),
+        }
+    }
+}
+
+/// Integers in config accept memory units too (Redis's `numericConfig` with MEMORY flag
+/// is separate, but plain integers like `hz 10` must parse).
+fn parse_int_or_memory(v: &str) -> Option<i64> {
+    v.parse::<i64>().ok()
+}
+
+fn canonical_save(args: &[&str]) -> Result<String, String> {
+    let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    if words.is_empty() || (words.len() == 1 && words[0].is_empty()) {
+        return Ok(String::new());
+    }
+    if words.len() % 2 != 0 {
+        return Err("Invalid save parameters".into());
+    }
+    let mut out = Vec::new();
+    for pair in words.chunks(2) {
+        let secs: i64 = pair[0].parse().map_err(|_| "Invalid save parameters")?;
+        let changes: i64 = pair[1].parse().map_err(|_| "Invalid save parameters")?;
+        if secs < 1 || changes < 0 {
+            return Err("Invalid save parameters".into());
+        }
+        out.push(format!("{secs} {changes}"));
+    }
+    Ok(out.join(" "))
+}
+
+fn canonical_obl(args: &[&str]) -> Result<String, String> {
+    let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    if words.is_empty() || words.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    // Start from the defaults so a partial setting keeps the other classes.
+    let mut classes: Vec<(String, [u64; 3])> = vec![
+        ("normal".into(), [0, 0, 0]),
+        ("slave".into(), [268435456, 67108864, 60]),
+        ("pubsub".into(), [33554432, 8388608, 60]),
+    ];
+    for chunk in words.chunks(4) {
+        let class = match chunk[0].to_ascii_lowercase().as_str() {
+            "replica" | "slave" => "slave".to_string(),
+            "normal" => "normal".into(),
+            "pubsub" => "pubsub".into(),
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let hard = parse_memory(chunk[1]);
+        let soft = parse_memory(chunk[2]);
+        let secs = chunk[3].parse::<u64>().ok();
+        let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        if let Some(c) = classes.iter_mut().find(|(n, _)| *n == class) {
+            c.1 = [hard, soft, secs];
+        }
+    }
+    Ok(classes
+        .iter()
+        .map(|(n, v)| format!("{n} {} {} {}", v[0], v[1], v[2]))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_forms_and_errors() {
+        let f = |n: &str, v: &[&str]| OptionSpec::find(n).unwrap().canonical(v);
+        assert_eq!(f("maxmemory", &["1mb"]).unwrap(), "1048576");
+        assert_eq!(f("protected-mode", &["YES"]).unwrap(), "yes");
+        assert_eq!(
+            f("hz", &["x"]).unwrap_err(),
+            "argument couldn't be parsed into an integer"
+        );
+        assert_eq!(
+            f("maxmemory-samples", &["0"]).unwrap_err(),
+            "argument must be between 1 and 64 inclusive"
+        );
+        assert!(f("maxmemory-policy", &["nope"])
+            .unwrap_err()
+            .starts_with("argument(s) must be one of the following: volatile-lru"));
+        assert_eq!(f("save", &["900 1 300 10"]).unwrap(), "900 1 300 10");
+        assert_eq!(f("save", &[""]).unwrap(), "");
+        assert!(f("save", &["900"]).is_err());
+        assert_eq!(
+            f("client-output-buffer-limit", &["pubsub 1mb 2mb 3"]).unwrap(),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 2097152 3"
+        );
+    }
+}
