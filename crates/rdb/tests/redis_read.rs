@@ -25,7 +25,15 @@ fn fill_stream(r: &mut Redis, key: &str) {
         if i % 7 == 0 {
             r.ok(&["XADD", key, &id, "other", &i.to_string(), "x", "y"]);
         } else {
-            r.ok(&["XADD", key, &id, "name", &format!("n{i}"), "v", &(i * 3).to_string()]);
+            r.ok(&[
+                "XADD",
+                key,
+                &id,
+                "name",
+                &format!("n{i}"),
+                "v",
+                &(i * 3).to_string(),
+            ]);
         }
     }
     for i in [3, 50, 51, 299] {
@@ -33,8 +41,28 @@ fn fill_stream(r: &mut Redis, key: &str) {
     }
     r.ok(&["XGROUP", "CREATE", key, "g1", "0"]);
     r.ok(&["XGROUP", "CREATE", key, "g2", "$"]);
-    r.ok(&["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "5", "STREAMS", key, ">"]);
-    r.ok(&["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "3", "STREAMS", key, ">"]);
+    r.ok(&[
+        "XREADGROUP",
+        "GROUP",
+        "g1",
+        "alice",
+        "COUNT",
+        "5",
+        "STREAMS",
+        key,
+        ">",
+    ]);
+    r.ok(&[
+        "XREADGROUP",
+        "GROUP",
+        "g1",
+        "bob",
+        "COUNT",
+        "3",
+        "STREAMS",
+        key,
+        ">",
+    ]);
     r.ok(&["XACK", key, "g1", "1000-0"]);
 }
 
@@ -45,12 +73,22 @@ fn check_stream(r: &mut Redis, key: &str, s: &Stream) {
     for (got, want) in range.iter().zip(&s.entries) {
         let parts = got.array();
         assert_eq!(parts[0].bulk(), want.id.to_string().into_bytes());
-        let flat: Vec<Vec<u8>> = want.fields.iter().flat_map(|(f, v)| [f.clone(), v.clone()]).collect();
+        let flat: Vec<Vec<u8>> = want
+            .fields
+            .iter()
+            .flat_map(|(f, v)| [f.clone(), v.clone()])
+            .collect();
         assert_eq!(parts[1].bulks(), flat);
     }
     let info = info_map(&r.ok(&["XINFO", "STREAM", key]));
-    assert_eq!(info["last-generated-id"].bulk(), s.last_id.to_string().into_bytes());
-    assert_eq!(info["max-deleted-entry-id"].bulk(), s.max_deleted_id.to_string().into_bytes());
+    assert_eq!(
+        info["last-generated-id"].bulk(),
+        s.last_id.to_string().into_bytes()
+    );
+    assert_eq!(
+        info["max-deleted-entry-id"].bulk(),
+        s.max_deleted_id.to_string().into_bytes()
+    );
     assert_eq!(info["entries-added"].int() as u64, s.entries_added);
     let groups = r.ok(&["XINFO", "GROUPS", key]).array();
     assert_eq!(groups.len(), s.groups.len());
@@ -58,9 +96,14 @@ fn check_stream(r: &mut Redis, key: &str, s: &Stream) {
         let g = info_map(g);
         assert_eq!(g["name"].bulk(), want.name);
         assert_eq!(g["pending"].int() as usize, want.pel.len());
-        assert_eq!(g["last-delivered-id"].bulk(), want.last_id.to_string().into_bytes());
+        assert_eq!(
+            g["last-delivered-id"].bulk(),
+            want.last_id.to_string().into_bytes()
+        );
         assert_eq!(g["consumers"].int() as usize, want.consumers.len());
-        let cons = r.ok(&[&b"XINFO"[..], b"CONSUMERS", key.as_bytes(), &want.name]).array();
+        let cons = r
+            .ok(&[&b"XINFO"[..], b"CONSUMERS", key.as_bytes(), &want.name])
+            .array();
         for (c, wc) in cons.iter().zip(&want.consumers) {
             let c = info_map(c);
             assert_eq!(c["name"].bulk(), wc.name);
@@ -85,7 +128,11 @@ fn we_read_what_redis_saves() {
     r.ok(&["SELECT", "3"]);
     fill_stream(&mut r, "stream:db3");
     r.ok(&["SELECT", "0"]);
-    r.ok(&["FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)"]);
+    r.ok(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)",
+    ]);
     // Redis SAVE still writes an already-expired key; the reader drops it on request.
     r.ok(&["SET", "gone", "x", "PX", "1"]);
     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -128,11 +175,24 @@ fn we_read_what_redis_saves() {
         assert_eq!(functions, 1);
         assert_eq!(aux[&b"redis-ver"[..].to_vec()], b"7.0.15");
         assert_eq!(progress.keys_loaded() as usize, got.len());
-        assert_eq!(progress.bytes_read(), std::fs::metadata(r.rdb_path()).unwrap().len());
-        assert_eq!(got.len(), items.len() + 2, "keys: {:?}", got.keys().collect::<Vec<_>>());
+        assert_eq!(
+            progress.bytes_read(),
+            std::fs::metadata(r.rdb_path()).unwrap().len()
+        );
+        assert_eq!(
+            got.len(),
+            items.len() + 2,
+            "keys: {:?}",
+            got.keys().collect::<Vec<_>>()
+        );
         for it in &items {
             let e = &got[&(it.db, it.key.clone())];
-            assert_eq!(normalize(&e.value), normalize(&it.value), "{}", String::from_utf8_lossy(&it.key));
+            assert_eq!(
+                normalize(&e.value),
+                normalize(&it.value),
+                "{}",
+                String::from_utf8_lossy(&it.key)
+            );
             assert_eq!(e.expire_ms, it.expire_ms);
         }
         for (db, key) in [(0, "stream:1"), (3, "stream:db3")] {
@@ -153,15 +213,34 @@ fn dump_payloads_go_both_ways() {
     fill(&mut r, &items);
     fill_stream(&mut r, "st");
     // Payloads that carry no LZF or float text must match Redis byte for byte.
-    let exact = [&b"s:small"[..], b"s:int", b"set:intset", b"h:small", b"l:small", b"set:strs"];
+    let exact = [
+        &b"s:small"[..],
+        b"s:int",
+        b"set:intset",
+        b"h:small",
+        b"l:small",
+        b"set:strs",
+    ];
     for it in &items {
         r.ok(&["SELECT", &it.db.to_string()]);
         let theirs = r.ok(&[&b"DUMP"[..], &it.key]).bulk();
         let parsed = parse_dump_payload(&theirs).unwrap();
-        assert_eq!(normalize(&parsed), normalize(&it.value), "{}", String::from_utf8_lossy(&it.key));
+        assert_eq!(
+            normalize(&parsed),
+            normalize(&it.value),
+            "{}",
+            String::from_utf8_lossy(&it.key)
+        );
         let ours = dump_payload(&it.value);
-        if exact.contains(&&it.key[..]) && !matches!(it.value, Value::Set(_) if it.encoding == "hashtable") {
-            assert_eq!(ours, theirs, "DUMP bytes of {}", String::from_utf8_lossy(&it.key));
+        if exact.contains(&&it.key[..])
+            && !matches!(it.value, Value::Set(_) if it.encoding == "hashtable")
+        {
+            assert_eq!(
+                ours,
+                theirs,
+                "DUMP bytes of {}",
+                String::from_utf8_lossy(&it.key)
+            );
         }
         let copy = [&b"copy:"[..], &it.key].concat();
         r.ok(&[&b"RESTORE"[..], &copy, b"0", &ours]);
@@ -173,7 +252,12 @@ fn dump_payloads_go_both_ways() {
         );
         let enc = r.ok(&[&b"OBJECT"[..], b"ENCODING", &copy]).bulk();
         let orig = r.ok(&[&b"OBJECT"[..], b"ENCODING", &it.key]).bulk();
-        assert_eq!(enc, orig, "encoding after RESTORE of {}", String::from_utf8_lossy(&it.key));
+        assert_eq!(
+            enc,
+            orig,
+            "encoding after RESTORE of {}",
+            String::from_utf8_lossy(&it.key)
+        );
     }
     r.ok(&["SELECT", "0"]);
     let theirs = r.ok(&["DUMP", "st"]).bulk();
@@ -188,5 +272,8 @@ fn dump_payloads_go_both_ways() {
     let mut bad = ours.clone();
     bad[3] ^= 0x40;
     assert!(parse_dump_payload(&bad).is_err());
-    assert!(matches!(r.cmd(&[&b"RESTORE"[..], b"st3", b"0", &bad]), Reply::Error(_)));
+    assert!(matches!(
+        r.cmd(&[&b"RESTORE"[..], b"st3", b"0", &bad]),
+        Reply::Error(_)
+    ));
 }
