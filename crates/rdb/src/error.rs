@@ -45,6 +45,12 @@ pub enum ErrorKind {
         what: &'static str,
         detail: &'static str,
     },
+    #[error("corrupt {what} (at byte {offset} of the encoded blob): {detail}")]
+    Blob {
+        what: &'static str,
+        offset: usize,
+        detail: &'static str,
+    },
     #[error("trailing data after the value")]
     TrailingData,
     #[error("DUMP payload version or checksum are wrong")]
@@ -89,12 +95,16 @@ impl CodecError {
         }
     }
 
-    /// Rebase onto the absolute offset where the blob starts.
+    /// Attach to the input offset of the string holding the blob (the blob may have been
+    /// LZF-compressed, so its inner offsets are not input offsets).
     pub(crate) fn at(self, blob_start: u64) -> Error {
-        Error::corrupt(
-            blob_start.saturating_add(self.offset as u64),
-            self.what,
-            self.detail,
+        Error::new(
+            blob_start,
+            ErrorKind::Blob {
+                what: self.what,
+                offset: self.offset,
+                detail: self.detail,
+            },
         )
     }
 }

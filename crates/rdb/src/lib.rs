@@ -33,6 +33,9 @@ pub mod value;
 pub mod writer;
 pub mod ziplist;
 
+#[cfg(test)]
+mod legacy_tests;
+
 pub use crc64::{crc64, Crc64};
 pub use dump::{dump_payload, dump_payload_with, parse_dump_payload, verify_dump_payload};
 pub use encode::{Encoder, WriteOptions};

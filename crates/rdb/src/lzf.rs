@@ -161,7 +161,8 @@ fn hash(a: u8, b: u8, c: u8) -> usize {
 /// Returns `false` on any malformed input; never reads or writes out of bounds.
 pub fn decompress(input: &[u8], expected: usize, out: &mut Vec<u8>) -> bool {
     let start = out.len();
-    out.reserve(expected);
+    // `expected` comes from the file: trust it only as far as the input could expand.
+    out.reserve(expected.min(input.len().saturating_mul(8) + 64));
     let mut ip = 0;
     while ip < input.len() {
         let ctrl = input[ip] as usize;
