@@ -555,3 +555,26 @@ impl Locked<'_> {
         f(self.shard(gid))
     }
 }
+
+impl Locked<'_> {
+    /// Registers a WATCH of `key` in `db`: `flag` is set when the key changes.
+    pub fn watch(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) {
+        let l = self.loc(db, key);
+        self.shard(l.gid).watch(key, flag);
+    }
+
+    pub fn unwatch(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        flag: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) {
+        let l = self.loc(db, key);
+        self.shard(l.gid).unwatch(key, flag);
+    }
+}

@@ -1,0 +1,256 @@
+//! Running one command: lookup, arity, auth, MULTI queueing, maxmemory, locking, the
+//! handler, then statistics, slowlog and MONITOR. Transactions reuse [`call`] under one
+//! lock set.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use bytes::Bytes;
+use smallvec::SmallVec;
+use snapkv_keyspace::{EvictOutcome, Locked};
+use snapkv_protocol::Reply;
+
+use crate::client::{ClientState, MultiState};
+use crate::ctx::Ctx;
+use crate::error::CommandError;
+use crate::shared::Shared;
+use crate::spec::{flags, CommandSpec, LockPlan};
+
+/// Commands that run immediately inside MULTI instead of being queued.
+const MULTI_IMMEDIATE: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
+
+/// Resolves `args` to a spec (following container subcommands), checking arity.
+pub fn resolve(
+    shared: &Shared,
+    args: &[Bytes],
+) -> Result<(usize, &'static CommandSpec), CommandError> {
+    let Some((mut idx, mut spec)) = shared.commands.lookup(&args[0]) else {
+        return Err(CommandError::unknown_command(args));
+    };
+    if !spec.subcommands.is_empty() && args.len() >= 2 {
+        match shared.commands.lookup_sub(spec, &args[1]) {
+            Some(found) => (idx, spec) = found,
+            None => {
+                return Err(CommandError::UnknownSubcommand {
+                    command: spec.name.to_string(),
+                    sub: String::from_utf8_lossy(&args[1]).into_owned(),
+                })
+            }
+        }
+    }
+    if !spec.arity_ok(args.len()) {
+        return Err(CommandError::WrongArity(spec.name.to_string()));
+    }
+    Ok((idx, spec))
+}
+
+/// Executes one client command and returns its reply.
+pub fn execute(shared: &Shared, client: &mut ClientState, args: Vec<Bytes>) -> Reply {
+    let generation = shared.config.generation();
+    if generation != client.settings_gen {
+        client.settings = shared.config.settings();
+        client.settings_gen = generation;
+    }
+    let (idx, spec) = match resolve(shared, &args) {
+        Ok(found) => found,
+        Err(e) => return reject(shared, client, None, e),
+    };
+    if !client.authenticated && !spec.has(flags::NO_AUTH) {
+        return reject(shared, client, Some(idx), CommandError::NoAuth);
+    }
+    if client.multi.is_some() && !MULTI_IMMEDIATE.contains(&spec.name) {
+        if spec.has(flags::NO_MULTI) {
+            return reject(
+                shared,
+                client,
+                Some(idx),
+                CommandError::err("Command not allowed inside a transaction"),
+            );
+        }
+        if spec.has(flags::DENYOOM) && over_maxmemory(shared, client) {
+            return reject(shared, client, Some(idx), CommandError::Oom);
+        }
+        if let Some(m) = client.multi.as_mut() {
+            m.queue.push(args);
+        }
+        return Reply::simple("QUEUED");
+    }
+    if spec.has(flags::DENYOOM) && over_maxmemory(shared, client) {
+        return reject(shared, client, Some(idx), CommandError::Oom);
+    }
+    let mut locked = lock_for(shared, spec, &args, client.db);
+    run(shared, client, idx, spec, &args, &mut locked)
+}
+
+/// Counts and answers a rejected command; inside MULTI it also dooms the transaction.
+fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: CommandError) -> Reply {
+    if let Some(m) = client.multi.as_mut() {
+        m.dirty = true;
+    }
+    shared.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+    shared
+        .stats
+        .total_error_replies
+        .fetch_add(1, Ordering::Relaxed);
+    if let Some(i) = idx {
+        shared
+            .commands
+            .stats(i)
+            .rejected
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    e.into()
+}
+
+/// Evicts while over `maxmemory`; true if still over afterwards (the OOM answer).
+fn over_maxmemory(shared: &Shared, client: &ClientState) -> bool {
+    let max = client.settings.maxmemory;
+    if max == 0 {
+        return false;
+    }
+    // The snapshot reserve is held back from data (reserved-memory-percent).
+    let limit = client.settings.data_limit(max);
+    loop {
+        if snapkv_keyspace::memory::used_memory() <= limit {
+            return false;
+        }
+        if shared.keyspace.evict_one() == EvictOutcome::NothingToEvict {
+            return snapkv_keyspace::memory::used_memory_now() > limit;
+        }
+    }
+}
+
+/// The shards a command must hold before it runs.
+pub fn lock_for<'k>(
+    shared: &'k Shared,
+    spec: &CommandSpec,
+    args: &[Bytes],
+    db: usize,
+) -> Locked<'k> {
+    let ks = &shared.keyspace;
+    match spec.lock {
+        LockPlan::Keys => {
+            let ids: SmallVec<[u32; 4]> = spec
+                .key_indexes(args.len())
+                .map(|i| ks.shard_id(db, &args[i]))
+                .collect();
+            ks.lock(ids)
+        }
+        LockPlan::Lazy | LockPlan::None => ks.lazy(),
+        LockPlan::Db => ks.lock_dbs(&[db]),
+        LockPlan::All => ks.lock_all(),
+        LockPlan::Custom(f) => ks.lock(
+            f(args, db)
+                .iter()
+                .filter(|(d, _)| *d < ks.databases())
+                .map(|(d, k)| ks.shard_id(*d, k))
+                .collect(),
+        ),
+    }
+}
+
+/// Runs a resolved command under `locked` and does the bookkeeping.
+pub fn run(
+    shared: &Shared,
+    client: &mut ClientState,
+    idx: usize,
+    spec: &'static CommandSpec,
+    args: &[Bytes],
+    locked: &mut Locked<'_>,
+) -> Reply {
+    let start = Instant::now();
+    let result = {
+        let mut ctx = Ctx {
+            shared,
+            client,
+            ks: locked,
+        };
+        (spec.handler)(&mut ctx, args)
+    };
+    let us = start.elapsed().as_micros() as u64;
+    let st = shared.commands.stats(idx);
+    st.calls.fetch_add(1, Ordering::Relaxed);
+    st.usec.fetch_add(us, Ordering::Relaxed);
+    shared
+        .stats
+        .commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    let reply = match result {
+        Ok(r) => {
+            if r.is_error() {
+                shared
+                    .stats
+                    .total_error_replies
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            r
+        }
+        Err(e) => {
+            st.failed.fetch_add(1, Ordering::Relaxed);
+            shared.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .total_error_replies
+                .fetch_add(1, Ordering::Relaxed);
+            e.into()
+        }
+    };
+    let s = &client.settings;
+    if s.slowlog_log_slower_than >= 0
+        && us >= s.slowlog_log_slower_than as u64
+        && !spec.has(flags::SKIP_SLOWLOG)
+    {
+        let name = client.info.name.lock().clone().unwrap_or_default();
+        shared.slowlog.push(
+            args,
+            us,
+            client.info.addr.clone(),
+            name,
+            s.slowlog_max_len as usize,
+        );
+    }
+    if shared.monitors.count.load(Ordering::Relaxed) > 0 && !spec.has(flags::SKIP_MONITOR) {
+        shared.monitors.feed(monitor_line(client, args));
+    }
+    reply
+}
+
+/// `+1700000000.123456 [0 127.0.0.1:5000] "set" "k" "v"` (Redis's
+/// `replicationFeedMonitors`).
+fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now.as_secs(),
+        now.subsec_micros(),
+        client.db,
+        client.info.addr
+    );
+    for a in args {
+        line.push_str(" \"");
+        for &b in a.iter() {
+            match b {
+                b'\\' => line.push_str("\\\\"),
+                b'"' => line.push_str("\\\""),
+                b'\n' => line.push_str("\\n"),
+                b'\r' => line.push_str("\\r"),
+                b'\t' => line.push_str("\\t"),
+                7 => line.push_str("\\a"),
+                8 => line.push_str("\\b"),
+                0x20..=0x7e => line.push(b as char),
+                _ => line.push_str(&format!("\\x{b:02x}")),
+            }
+        }
+        line.push('"');
+    }
+    line.push_str("\r\n");
+    Bytes::from(line)
+}
+
+/// Starts a transaction (MULTI's effect on the client).
+pub fn begin_multi(client: &mut ClientState) {
+    client.multi = Some(MultiState::default());
+    client.info.in_multi.store(true, Ordering::Relaxed);
+}

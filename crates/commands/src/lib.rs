@@ -1,0 +1,44 @@
+//! Commands: the command table and every handler, one file per family. Handlers are
+//! plain functions `(ctx, args) -> Result<Reply, CommandError>`; they never do network
+//! I/O and never await.
+//!
+//! # Layout
+//! - `spec.rs` ([`CommandSpec`]), `table.rs` ([`CommandTable`]): command metadata as data.
+//! - `dispatch.rs`: [`execute`] — lookup, arity, auth, MULTI, OOM, locking, stats.
+//! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
+//!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
+//!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
+//! - Families: `string.rs`, `bits.rs`, `keys.rs`, `expire.rs`, `connection.rs`,
+//!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `introspection.rs`.
+
+pub mod args;
+mod bits;
+pub mod client;
+mod client_cmd;
+mod connection;
+pub mod ctx;
+pub mod dispatch;
+pub mod error;
+mod expire;
+mod introspection;
+mod keys;
+mod server;
+pub mod shared;
+pub mod slowlog;
+pub mod spec;
+mod string;
+pub mod table;
+pub mod transaction;
+
+pub use client::{ClientInfo, ClientRegistry, ClientState, ReplyMode};
+pub use ctx::Ctx;
+pub use dispatch::execute;
+pub use error::{CommandError, CommandResult};
+pub use shared::{Shared, ShutdownMode};
+pub use spec::CommandSpec;
+pub use table::CommandTable;
+
+/// The Redis version snapkv is compatible with (INFO `redis_version`, HELLO).
+pub const REDIS_VERSION: &str = "7.0.15";
+/// snapkv's own version.
+pub const SNAPKV_VERSION: &str = env!("CARGO_PKG_VERSION");

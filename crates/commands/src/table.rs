@@ -1,0 +1,115 @@
+//! [`CommandTable`]: every family's rows in one lookup table, with per-command statistics
+//! (INFO commandstats). Adding a family = one line in [`FAMILIES`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::spec::CommandSpec;
+
+/// Each family's `COMMANDS` rows.
+const FAMILIES: &[&[CommandSpec]] = &[
+    crate::string::COMMANDS,
+    crate::bits::COMMANDS,
+    crate::keys::COMMANDS,
+    crate::expire::COMMANDS,
+    crate::connection::COMMANDS,
+    crate::transaction::COMMANDS,
+    crate::server::COMMANDS,
+    crate::introspection::COMMANDS,
+];
+
+#[derive(Default)]
+pub struct CmdStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+pub struct CommandTable {
+    by_name: HashMap<&'static str, usize>,
+    specs: Vec<&'static CommandSpec>,
+    stats: Vec<CmdStats>,
+}
+
+impl CommandTable {
+    pub fn build() -> CommandTable {
+        let mut t = CommandTable {
+            by_name: HashMap::new(),
+            specs: Vec::new(),
+            stats: Vec::new(),
+        };
+        for family in FAMILIES {
+            for spec in family.iter() {
+                t.add(spec);
+                for sub in spec.subcommands {
+                    t.add(sub);
+                }
+            }
+        }
+        t
+    }
+
+    fn add(&mut self, spec: &'static CommandSpec) {
+        debug_assert!(
+            !self.by_name.contains_key(spec.name),
+            "duplicate {}",
+            spec.name
+        );
+        self.by_name.insert(spec.name, self.specs.len());
+        self.specs.push(spec);
+        self.stats.push(CmdStats::default());
+    }
+
+    /// Looks up a command name case-insensitively. (Hot path: once per command.)
+    pub fn lookup(&self, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
+        let mut buf = [0u8; 64];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        let &i = self.by_name.get(lower)?;
+        Some((i, self.specs[i]))
+    }
+
+    /// A container's subcommand (`config`, `get` → `config|get`).
+    pub fn lookup_sub(
+        &self,
+        container: &CommandSpec,
+        sub: &[u8],
+    ) -> Option<(usize, &'static CommandSpec)> {
+        let want = String::from_utf8_lossy(sub).to_ascii_lowercase();
+        let full = format!("{}|{}", container.name, want);
+        let &i = self.by_name.get(full.as_str())?;
+        Some((i, self.specs[i]))
+    }
+
+    /// Top-level commands (not subcommands).
+    pub fn top_level(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.specs.iter().copied().filter(|s| !s.name.contains('|'))
+    }
+
+    pub fn stats(&self, i: usize) -> &CmdStats {
+        &self.stats[i]
+    }
+
+    pub fn all_with_stats(&self) -> impl Iterator<Item = (&'static CommandSpec, &CmdStats)> {
+        self.specs.iter().copied().zip(self.stats.iter())
+    }
+
+    pub fn reset_stats(&self) {
+        for s in &self.stats {
+            s.calls.store(0, Ordering::Relaxed);
+            s.usec.store(0, Ordering::Relaxed);
+            s.rejected.store(0, Ordering::Relaxed);
+            s.failed.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.top_level().count()
+    }
+}

@@ -1,0 +1,65 @@
+//! The `hz` background thread: active expiry and client timeouts. A plain thread, not a
+//! tokio task, so a sweep never occupies a worker that should be serving commands.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use snapkv_commands::Shared;
+
+pub struct Cron {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Cron {
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+pub fn start(shared: Arc<Shared>) -> Cron {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = std::thread::Builder::new()
+        .name("snapkv-cron".into())
+        .spawn(move || run(shared, flag))
+        .ok();
+    Cron { stop, handle }
+}
+
+fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
+    let mut expire_cursor = 0usize;
+    while !stop.load(Ordering::Acquire) {
+        let settings = shared.config.settings();
+        let period = Duration::from_millis(1000 / settings.hz.max(1));
+        let tick = Instant::now();
+        // Redis's slow cycle budget: 25% of one period.
+        let expired = shared
+            .keyspace
+            .active_expire_cycle(&mut expire_cursor, period / 4);
+        shared
+            .stats
+            .expire_cycle_cpu_ms
+            .fetch_add(tick.elapsed().as_millis() as u64, Ordering::Relaxed);
+        if expired > 0 {
+            tracing::debug!("active expiry removed {expired} keys");
+        }
+        if settings.timeout_secs > 0 {
+            let now = snapkv_keyspace::clock::now_ms();
+            let limit = settings.timeout_secs * 1000;
+            shared.clients.kill(|c| {
+                !c.monitor.load(Ordering::Relaxed)
+                    && now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed)) > limit
+            });
+        }
+        let spent = tick.elapsed();
+        if spent < period {
+            std::thread::sleep(period - spent);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! `snapkv-server [config-file] [--directive value ...]`, like `redis-server`.
+//!
+//! # Layout
+//! - `main.rs`: arguments, logging, the runtime, start-up and exit.
+//! - `listener.rs`: binding (`bind`, `port`), accepting, maxclients, protected mode.
+//! - `connection.rs`: one task per client — read, frame, execute, reply per batch.
+//! - `cron.rs`: the background thread for `hz` work (active expiry, client timeouts).
+//! - `shutdown.rs`: SIGTERM/SIGINT and SHUTDOWN: stop accepting, close clients, exit.
+//! This is the only crate that knows tokio sockets.
+
+mod connection;
+mod cron;
+mod listener;
+mod shutdown;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use snapkv_commands::Shared;
+use snapkv_config::Config;
+use snapkv_keyspace::{Keyspace, KeyspaceConfig};
+
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+const USAGE: &str = "Usage: ./snapkv-server [/path/to/redis.conf] [options] [-]
+       ./snapkv-server - (read config from stdin)
+       ./snapkv-server -v or --version
+       ./snapkv-server -h or --help
+
+Examples:
+       ./snapkv-server (run the server with default conf)
+       ./snapkv-server /etc/redis/6379.conf
+       ./snapkv-server --port 7777
+       ./snapkv-server --port 7777 --save \"\" --maxmemory 1gb
+       ./snapkv-server /etc/myredis.conf --loglevel verbose
+";
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match argv.first().map(String::as_str) {
+        Some("-v" | "--version") => {
+            println!(
+                "snapkv-server v={} redis-compat={} malloc=jemalloc bits=64",
+                snapkv_commands::SNAPKV_VERSION,
+                snapkv_commands::REDIS_VERSION
+            );
+            return;
+        }
+        Some("-h" | "--help") => {
+            print!("{USAGE}");
+            return;
+        }
+        _ => {}
+    }
+    let (file, rest) = match argv.first() {
+        Some(first) if !first.starts_with("--") => (Some(PathBuf::from(first)), &argv[1..]),
+        _ => (None, &argv[..]),
+    };
+    let config = match Config::load(file.as_deref(), rest) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    let settings = config.settings();
+    init_logging(&settings.loglevel, &settings.logfile);
+    let threads = if settings.io_threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        settings.io_threads
+    };
+    let keyspace = Keyspace::new(KeyspaceConfig {
+        databases: settings.databases,
+        shards_per_db: 64,
+    });
+    let shared = Arc::new(Shared::new(keyspace, config));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("snapkv-worker")
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(run(shared));
+    // Don't wait for connection tasks stuck on slow peers.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    std::process::exit(code);
+}
+
+async fn run(shared: Arc<Shared>) -> i32 {
+    let settings = shared.config.settings();
+    let listeners = match listener::bind(&settings).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    if let Some(port) = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .map(|a| a.port())
+    {
+        shared
+            .tcp_port
+            .store(port as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+    if !settings.pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&settings.pidfile, format!("{}\n", std::process::id())) {
+            tracing::warn!("Failed to write PID file: {e}");
+        }
+    }
+    let cron = cron::start(shared.clone());
+    tracing::info!(
+        "snapkv-server {} (Redis {} compatible) pid={} port={} io-threads={}",
+        snapkv_commands::SNAPKV_VERSION,
+        snapkv_commands::REDIS_VERSION,
+        std::process::id(),
+        shared.tcp_port.load(std::sync::atomic::Ordering::Relaxed),
+        settings.io_threads
+    );
+    tracing::info!("Ready to accept connections tcp");
+    for l in listeners {
+        tokio::spawn(listener::accept_loop(shared.clone(), l));
+    }
+    let code = shutdown::wait(&shared).await;
+    cron.stop();
+    if !settings.pidfile.is_empty() {
+        let _ = std::fs::remove_file(&settings.pidfile);
+    }
+    tracing::info!("snapkv is now ready to exit, bye bye...");
+    code
+}
+
+fn init_logging(level: &str, logfile: &str) {
+    let filter = match level {
+        "debug" => "debug",
+        "verbose" => "info",
+        "warning" => "warn",
+        _ => "info",
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SNAPKV_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_target(false);
+    if logfile.is_empty() {
+        builder.with_writer(std::io::stdout).init();
+    } else {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)
+        {
+            Ok(f) => builder.with_ansi(false).with_writer(Mutex(f)).init(),
+            Err(e) => {
+                eprintln!("Can't open the log file: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+/// A log file shared by all threads.
+struct Mutex(std::fs::File);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Mutex {
+    type Writer = &'a std::fs::File;
+    fn make_writer(&'a self) -> Self::Writer {
+        &self.0
+    }
+}
