@@ -51,7 +51,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    Reply::error(e.to_string()).encode(client.resp, &mut wbuf);
+                    Reply::error(format!("ERR {e}")).encode(client.resp, &mut wbuf);
                     let _ = write_out(&shared, &mut stream, &mut wbuf).await;
                     break 'conn;
                 }
