@@ -24,8 +24,8 @@ done
 for bin in redis-server redis-benchmark redis-cli; do
   command -v "$bin" >/dev/null || { echo "$bin not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
 done
-cargo build --release --locked -p snapkv-server >/dev/null 2>&1 || cargo build --release --locked -p snapkv-server
-snapkv=target/release/snapkv-server
+[ -n "${SNAPKV_BIN:-}" ] || cargo build --release --locked -p snapkv-server >/dev/null 2>&1 || cargo build --release --locked -p snapkv-server
+snapkv=${SNAPKV_BIN:-target/release/snapkv-server}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 work=$(mktemp -d)

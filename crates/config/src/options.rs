@@ -254,7 +254,7 @@ fn canonical_save(args: &[&str]) -> Result<String, String> {
     if words.is_empty() || (words.len() == 1 && words[0].is_empty()) {
         return Ok(String::new());
     }
-    if words.len() % 2 != 0 {
+    if !words.len().is_multiple_of(2) {
         return Err("Invalid save parameters".into());
     }
     let mut out = Vec::new();
@@ -271,7 +271,7 @@ fn canonical_save(args: &[&str]) -> Result<String, String> {
 
 fn canonical_obl(args: &[&str]) -> Result<String, String> {
     let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
-    if words.is_empty() || words.len() % 4 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     // Start from the defaults so a partial setting keeps the other classes.
