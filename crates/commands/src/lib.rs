@@ -8,20 +8,24 @@
 //! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
-//! - Families: `string.rs`, `bits.rs`, `keys.rs`, `expire.rs`, `connection.rs`,
+//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `expire.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `introspection.rs`.
 
 pub mod args;
+mod bitfield;
 mod bits;
 pub mod client;
 mod client_cmd;
 mod connection;
+mod counter;
 pub mod ctx;
 pub mod dispatch;
 pub mod error;
 mod expire;
+mod float;
 mod introspection;
 mod keys;
+mod lcs;
 mod server;
 pub mod shared;
 pub mod slowlog;

@@ -9,7 +9,9 @@ use crate::spec::CommandSpec;
 /// Each family's `COMMANDS` rows.
 const FAMILIES: &[&[CommandSpec]] = &[
     crate::string::COMMANDS,
+    crate::counter::COMMANDS,
     crate::bits::COMMANDS,
+    crate::bitfield::COMMANDS,
     crate::keys::COMMANDS,
     crate::expire::COMMANDS,
     crate::connection::COMMANDS,
