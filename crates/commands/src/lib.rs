@@ -8,7 +8,7 @@
 //! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
-//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `expire.rs`, `connection.rs`,
+//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `introspection.rs`.
 
 pub mod args;
@@ -26,6 +26,7 @@ mod float;
 mod introspection;
 mod keys;
 mod lcs;
+mod object;
 mod server;
 pub mod shared;
 pub mod slowlog;

@@ -1,4 +1,4 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, SHUTDOWN, INFO,
+//! Server commands: TIME, LASTSAVE, SHUTDOWN, INFO,
 //! CONFIG, DEBUG, SLOWLOG, LATENCY, MONITOR, CLIENT (container).
 
 use bytes::Bytes;
@@ -14,9 +14,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         .lock(LockPlan::None)
         .subs(crate::client_cmd::SUBCOMMANDS)
         .doc("A container for client connection commands.", "2.4.0"),
-    CommandSpec::new("flushall", -1, WRITE, "server", flushall)
-        .lock(LockPlan::All)
-        .doc("Removes all keys from all databases.", "1.0.0"),
     CommandSpec::new(
         "shutdown",
         -1,
@@ -40,13 +37,6 @@ fn container_help(_ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .unwrap_or_default(),
     })
-}
-
-fn flushall(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
-    for db in 0..ctx.shared.keyspace.databases() {
-        ctx.ks.flush_db(db);
-    }
-    Ok(Reply::Ok)
 }
 
 fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {

@@ -215,7 +215,7 @@ fn mset_pairs<'a>(
     args: &'a [Bytes],
     name: &str,
 ) -> Result<std::slice::ChunksExact<'a, Bytes>, CommandError> {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(CommandError::WrongArity(name.into()));
     }
     Ok(args[1..].chunks_exact(2))

@@ -13,6 +13,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::bits::COMMANDS,
     crate::bitfield::COMMANDS,
     crate::keys::COMMANDS,
+    crate::object::COMMANDS,
     crate::expire::COMMANDS,
     crate::connection::COMMANDS,
     crate::transaction::COMMANDS,
