@@ -38,7 +38,7 @@ pub fn mixed_dataset(bytes: usize) -> Vec<(Vec<u8>, Option<i64>, Value)> {
     let mut i = 0u64;
     while size < bytes {
         let key = format!("key:{i}").into_bytes();
-        let ttl = (i % 5 == 0).then_some(1_900_000_000_000 + i as i64);
+        let ttl = i.is_multiple_of(5).then_some(1_900_000_000_000 + i as i64);
         let v = match i % 10 {
             0..=3 => {
                 let n = 16 + (rng.next() % 200) as usize;
