@@ -81,7 +81,7 @@ fn approx(v: &Value) -> usize {
         Value::List(l) | Value::Set(l) => l.iter().map(|x| x.len() + 1).sum(),
         Value::Hash(h) => h.iter().map(|(a, b)| a.len() + b.len() + 2).sum(),
         Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 8).sum(),
-        Value::Stream(_) => 0,
+        Value::Stream(_) | Value::HashWithTtl(_) => 0,
     }
 }
 
