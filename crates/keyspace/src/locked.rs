@@ -191,6 +191,37 @@ impl<'a> Locked<'a> {
         self.expire_if_needed(l, key)
     }
 
+    /// Redis's `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`: counts a hit or miss but leaves
+    /// the LRU/LFU stamp alone (EXISTS, TYPE, TTL, OBJECT).
+    pub fn get_notouch(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let l = self.loc(db, key);
+        let present = self.expire_if_needed(l, key);
+        let shard = self.shard(l.gid);
+        if !present {
+            shard.stats.misses += 1;
+            return None;
+        }
+        shard.stats.hits += 1;
+        let si = shard.seg_index(l.dhash);
+        shard.segs[si].find(l.hash, key)
+    }
+
+    /// Redis's `lookupKeyWrite`: stamps LRU/LFU but counts no hit or miss, and is no
+    /// change by itself (RENAME, MOVE, EXPIRE look up their keys this way and may then
+    /// decide not to write).
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let l = self.loc(db, key);
+        if !self.expire_if_needed(l, key) {
+            return None;
+        }
+        let (now, policy) = (self.now_ms, self.policy);
+        let shard = self.shard(l.gid);
+        let si = shard.seg_index(l.dhash);
+        let e = shard.segs[si].find_mut(l.hash, key)?;
+        touch(e, policy, now);
+        Some(e)
+    }
+
     /// A lookup for writing: the caller will change the value in place (the TTL is
     /// kept). Counts a change and invalidates watchers.
     pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {

@@ -180,3 +180,35 @@ fn random_key_finds_the_only_key() {
     put(&ks, 0, "only", "v", SetExpiry::Clear);
     assert_eq!(&*ks.lazy().random_key(0).unwrap(), b"only");
 }
+
+#[test]
+fn notouch_and_write_lookups_follow_redis_side_effects() {
+    let ks = ks();
+    put(&ks, 0, "k", "v", SetExpiry::Clear);
+    let stamp = |ks: &Keyspace| ks.lock_keys(0, [&b"k"[..]]).peek(0, b"k").unwrap().lru;
+    // Age the stamp so a touch is visible.
+    ks.lock_keys(0, [&b"k"[..]]).get_mut(0, b"k").unwrap().lru = 1;
+    let before = ks.stats(Some(0)).counters;
+    {
+        let mut l = ks.lock_keys(0, [&b"k"[..], &b"nope"[..]]);
+        assert!(l.get_notouch(0, b"k").is_some());
+        assert!(l.get_notouch(0, b"nope").is_none());
+    }
+    let after = ks.stats(Some(0)).counters;
+    assert_eq!(
+        (after.hits, after.misses),
+        (before.hits + 1, before.misses + 1)
+    );
+    assert_eq!(stamp(&ks), 1, "NOTOUCH keeps the LRU stamp");
+    {
+        let mut l = ks.lock_keys(0, [&b"k"[..], &b"nope"[..]]);
+        assert!(l.lookup_write(0, b"k").is_some());
+        assert!(l.lookup_write(0, b"nope").is_none());
+    }
+    let last = ks.stats(Some(0)).counters;
+    assert_eq!(
+        (last.hits, last.misses, last.dirty),
+        (after.hits, after.misses, after.dirty)
+    );
+    assert_ne!(stamp(&ks), 1, "a write lookup stamps LRU");
+}
