@@ -38,3 +38,119 @@ fn corpus_matches_real_redis() {
     );
     eprintln!("{total} corpus commands matched redis-server");
 }
+
+/// OBJECT FREQ / IDLETIME / REFCOUNT and the LFU counter depend on the eviction policy
+/// (and shared integers on `maxmemory`), so these run on servers started per policy.
+/// Only the first LFU increment of a fresh key is deterministic (probability 1), so each
+/// check uses fresh keys.
+#[test]
+fn object_under_eviction_policies_matches_real_redis() {
+    let lfu = "\
+SET k v
+OBJECT FREQ k
+GET k
+OBJECT FREQ k
+OBJECT IDLETIME k
+OBJECT IDLETIME missing
+OBJECT FREQ missing
+SET i 5
+OBJECT REFCOUNT i
+SET r v
+EXISTS r
+TYPE r
+TTL r
+OBJECT ENCODING r
+OBJECT FREQ r
+RENAME r r2
+OBJECT FREQ r2
+SET m v
+MOVE m 1
+SELECT 1
+OBJECT FREQ m
+SELECT 0
+SET c v
+COPY c c2
+OBJECT FREQ c
+OBJECT FREQ c2
+SET e v
+EXPIRE e 100
+OBJECT FREQ e
+SET t v
+TOUCH t
+OBJECT FREQ t
+SET p v EX 100
+PERSIST p
+OBJECT FREQ p
+SET n1 v
+SET n2 v
+RENAMENX n1 n2
+OBJECT FREQ n1
+OBJECT FREQ n2
+";
+    let lru = "\
+SET k v
+OBJECT FREQ k
+approx> OBJECT IDLETIME k
+SET i 5
+OBJECT REFCOUNT i
+SET j 10000
+OBJECT REFCOUNT j
+";
+    let shared = "\
+SET i 5
+OBJECT REFCOUNT i
+OBJECT FREQ i
+approx> OBJECT IDLETIME i
+";
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lfu"],
+            lfu,
+        ),
+        (
+            &["--maxmemory", "100mb", "--maxmemory-policy", "volatile-lfu"],
+            lfu,
+        ),
+        (
+            &["--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru"],
+            lru,
+        ),
+        (
+            &["--maxmemory", "100mb", "--maxmemory-policy", "volatile-lru"],
+            lru,
+        ),
+        (
+            &[
+                "--maxmemory",
+                "100mb",
+                "--maxmemory-policy",
+                "allkeys-random",
+            ],
+            shared,
+        ),
+        (
+            &["--maxmemory", "100mb", "--maxmemory-policy", "volatile-ttl"],
+            shared,
+        ),
+        // Without maxmemory even an LRU policy shares the small integers.
+        (&["--maxmemory-policy", "allkeys-lru"], shared),
+    ];
+    let mut report = Vec::new();
+    for (args, text) in cases {
+        let snapkv = Server::snapkv(args);
+        let redis = Server::redis(args);
+        let mut a = vec![snapkv.conn()];
+        let mut b = vec![redis.conn()];
+        let name = format!("policy {}", args.join(" "));
+        report.extend(
+            corpus::run(&name, text, &mut a, &mut b)
+                .iter()
+                .map(|m| m.to_string()),
+        );
+    }
+    assert!(
+        report.is_empty(),
+        "differ from redis-server:\n{}",
+        report.join("\n")
+    );
+}
