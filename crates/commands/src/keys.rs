@@ -371,6 +371,8 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     for db in 0..ctx.shared.keyspace.databases() {
         ctx.ks.flush_db(db);
     }
+    // Redis counts the flush itself as one more change than the keys it removed.
+    ctx.ks.add_dirty(0, b"", 1);
     Ok(Reply::Ok)
 }
 
@@ -382,6 +384,8 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         return Err(CommandError::DbIndexOutOfRange);
     }
     ctx.ks.swap_dbs(a as usize, b as usize);
+    // One change for save points, as Redis counts it (even swapping a db with itself).
+    ctx.ks.add_dirty(a as usize, b"", 1);
     Ok(Reply::Ok)
 }
 
