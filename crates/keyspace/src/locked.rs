@@ -175,7 +175,7 @@ impl<'a> Locked<'a> {
         Some(e)
     }
 
-    /// A lookup with no side effects besides lazy expiry (TYPE, OBJECT, TTL, EXISTS).
+    /// A lookup with no side effects besides lazy expiry: no hit/miss, no LRU stamp.
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let l = self.loc(db, key);
         if !self.expire_if_needed(l, key) {
