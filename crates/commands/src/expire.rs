@@ -178,7 +178,9 @@ fn pttl(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 fn expiretime(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     // Unsigned like Redis's overflowing `(expire+500)/1000` near PEXPIREAT's maximum.
-    ttl_generic(ctx, &args[1], |at, _| ((at as u64).saturating_add(500) / 1000) as i64)
+    ttl_generic(ctx, &args[1], |at, _| {
+        ((at as u64).saturating_add(500) / 1000) as i64
+    })
 }
 
 fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
