@@ -159,6 +159,7 @@ pub fn run(
     locked: &mut Locked<'_>,
 ) -> Reply {
     let start = Instant::now();
+    client.info.last_cmd.store(idx, Ordering::Relaxed);
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -209,6 +210,15 @@ pub fn run(
             s.slowlog_max_len as usize,
         );
     }
+    let threshold_ms = s.latency_monitor_threshold;
+    if threshold_ms > 0 && us / 1000 >= threshold_ms {
+        let event = if spec.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        shared.latency.record(event, us / 1000);
+    }
     if shared.monitors.count.load(Ordering::Relaxed) > 0 && !spec.has(flags::SKIP_MONITOR) {
         shared.monitors.feed(monitor_line(client, args));
     }
@@ -247,6 +257,29 @@ fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
     }
     line.push_str("\r\n");
     Bytes::from(line)
+}
+
+/// How long a command must wait for CLIENT PAUSE (None: run now). Writes wait under
+/// `PAUSE … WRITE`; everything waits under `PAUSE … ALL`.
+pub fn pause_wait(shared: &Shared, args: &[Bytes]) -> Option<std::time::Duration> {
+    let until = shared.pause.until_ms.load(Ordering::Relaxed);
+    if until == 0 {
+        return None;
+    }
+    let now = snapkv_keyspace::clock::now_ms();
+    if now >= until {
+        return None;
+    }
+    if shared.pause.writes_only.load(Ordering::Relaxed) {
+        let write = match resolve(shared, args) {
+            Ok((_, spec)) => spec.has(flags::WRITE) || spec.name == "exec",
+            Err(_) => false,
+        };
+        if !write {
+            return None;
+        }
+    }
+    Some(std::time::Duration::from_millis(until - now))
 }
 
 /// Starts a transaction (MULTI's effect on the client).

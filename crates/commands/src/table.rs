@@ -18,6 +18,9 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::connection::COMMANDS,
     crate::transaction::COMMANDS,
     crate::server::COMMANDS,
+    crate::info::COMMANDS,
+    crate::config_cmd::COMMANDS,
+    crate::latency::COMMANDS,
     crate::introspection::COMMANDS,
 ];
 
@@ -93,6 +96,11 @@ impl CommandTable {
     /// Top-level commands (not subcommands).
     pub fn top_level(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
         self.specs.iter().copied().filter(|s| !s.name.contains('|'))
+    }
+
+    /// The row at index `i` (as stored in `ClientInfo::last_cmd`).
+    pub fn spec(&self, i: usize) -> Option<&'static CommandSpec> {
+        self.specs.get(i).copied()
     }
 
     pub fn stats(&self, i: usize) -> &CmdStats {
