@@ -26,7 +26,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "monitor",
         1,
-        ADMIN | NOSCRIPT | LOADING | STALE,
+        ADMIN | NOSCRIPT | LOADING | STALE | SKIP_MONITOR,
         "server",
         monitor,
     )
