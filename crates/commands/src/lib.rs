@@ -8,7 +8,7 @@
 //! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
-//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `connection.rs`,
+//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
 //!   `debug.rs`, `latency.rs`, `introspection.rs`.
 
@@ -23,6 +23,7 @@ mod counter;
 pub mod ctx;
 mod debug;
 pub mod dispatch;
+pub mod dump;
 pub mod error;
 mod expire;
 mod float;

@@ -15,6 +15,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::keys::COMMANDS,
     crate::object::COMMANDS,
     crate::expire::COMMANDS,
+    crate::dump::COMMANDS,
     crate::connection::COMMANDS,
     crate::transaction::COMMANDS,
     crate::server::COMMANDS,
