@@ -93,11 +93,7 @@ fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: Comm
         .total_error_replies
         .fetch_add(1, Ordering::Relaxed);
     if let Some(i) = idx {
-        shared
-            .commands
-            .stats(i)
-            .rejected
-            .fetch_add(1, Ordering::Relaxed);
+        shared.commands.stats(i).record_rejected();
     }
     e.into()
 }
@@ -170,8 +166,7 @@ pub fn run(
     };
     let us = start.elapsed().as_micros() as u64;
     let st = shared.commands.stats(idx);
-    st.calls.fetch_add(1, Ordering::Relaxed);
-    st.usec.fetch_add(us, Ordering::Relaxed);
+    st.record_call(us);
     shared
         .stats
         .commands_processed
@@ -187,7 +182,7 @@ pub fn run(
             r
         }
         Err(e) => {
-            st.failed.fetch_add(1, Ordering::Relaxed);
+            st.record_failed();
             shared.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
             shared
                 .stats

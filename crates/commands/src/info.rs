@@ -324,13 +324,13 @@ fn cpu(_ctx: &mut Ctx, o: &mut String) {
 
 fn commandstats(ctx: &mut Ctx, o: &mut String) {
     for (spec, st) in ctx.shared.commands.all_with_stats() {
-        let calls = st.calls.load(Relaxed);
-        let rejected = st.rejected.load(Relaxed);
-        let failed = st.failed.load(Relaxed);
+        let calls = st.calls();
+        let rejected = st.rejected();
+        let failed = st.failed();
         if calls == 0 && rejected == 0 && failed == 0 {
             continue;
         }
-        let usec = st.usec.load(Relaxed);
+        let usec = st.usec();
         let per = if calls > 0 {
             usec as f64 / calls as f64
         } else {

@@ -34,6 +34,7 @@ mod latency;
 mod lcs;
 mod object;
 mod server;
+mod sharded;
 pub mod shared;
 pub mod slowlog;
 pub mod spec;

@@ -11,15 +11,16 @@ use snapkv_config::Config;
 use snapkv_keyspace::Keyspace;
 
 use crate::client::ClientRegistry;
+use crate::sharded::ShardedCounter;
 use crate::slowlog::SlowLog;
 use crate::table::CommandTable;
 
 /// Counters for INFO stats. Relaxed atomics: they are statistics, not synchronisation.
 #[derive(Default)]
 pub struct ServerStats {
-    pub commands_processed: AtomicU64,
-    pub net_input_bytes: AtomicU64,
-    pub net_output_bytes: AtomicU64,
+    pub commands_processed: ShardedCounter,
+    pub net_input_bytes: ShardedCounter,
+    pub net_output_bytes: ShardedCounter,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
     pub total_error_replies: AtomicU64,
@@ -28,8 +29,8 @@ pub struct ServerStats {
     pub client_outbuf_limit_disconnections: AtomicU64,
     pub evicted_clients: AtomicU64,
     pub expire_cycle_cpu_ms: AtomicU64,
-    pub reads_processed: AtomicU64,
-    pub writes_processed: AtomicU64,
+    pub reads_processed: ShardedCounter,
+    pub writes_processed: ShardedCounter,
     pub used_memory_peak: AtomicU64,
     /// `used_memory` right after start-up (INFO's used_memory_startup).
     pub used_memory_startup: AtomicU64,
@@ -87,12 +88,16 @@ impl ServerStats {
             &self.commands_processed,
             &self.net_input_bytes,
             &self.net_output_bytes,
+            &self.reads_processed,
+            &self.writes_processed,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        for c in [
             &self.rejected_calls,
             &self.failed_calls,
             &self.total_error_replies,
             &self.expire_cycle_cpu_ms,
-            &self.reads_processed,
-            &self.writes_processed,
         ] {
             c.store(0, Ordering::Relaxed);
         }

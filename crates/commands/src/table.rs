@@ -2,8 +2,8 @@
 //! (INFO commandstats). Adding a family = one line in [`FAMILIES`].
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::sharded::CmdStats;
 use crate::spec::CommandSpec;
 
 /// Each family's `COMMANDS` rows.
@@ -25,16 +25,8 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::introspection::COMMANDS,
 ];
 
-#[derive(Default)]
-pub struct CmdStats {
-    pub calls: AtomicU64,
-    pub usec: AtomicU64,
-    pub rejected: AtomicU64,
-    pub failed: AtomicU64,
-}
-
 pub struct CommandTable {
-    by_name: HashMap<&'static str, usize>,
+    by_name: HashMap<&'static str, usize, foldhash::fast::RandomState>,
     specs: Vec<&'static CommandSpec>,
     stats: Vec<CmdStats>,
 }
@@ -42,7 +34,7 @@ pub struct CommandTable {
 impl CommandTable {
     pub fn build() -> CommandTable {
         let mut t = CommandTable {
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
             specs: Vec::new(),
             stats: Vec::new(),
         };
@@ -114,10 +106,7 @@ impl CommandTable {
 
     pub fn reset_stats(&self) {
         for s in &self.stats {
-            s.calls.store(0, Ordering::Relaxed);
-            s.usec.store(0, Ordering::Relaxed);
-            s.rejected.store(0, Ordering::Relaxed);
-            s.failed.store(0, Ordering::Relaxed);
+            s.reset();
         }
     }
 
