@@ -246,3 +246,78 @@ fn scan_iteration_covers_what_redis_keys_returns() {
         );
     }
 }
+
+/// Which key commands count as keyspace hits/misses (Redis: read lookups, including the
+/// LOOKUP_NOTOUCH ones of EXISTS/TYPE/TTL/OBJECT; not write lookups or DEL) and how many
+/// changes they count for save points (`rdb_changes_since_last_save`), read back from
+/// INFO on both servers after every command.
+#[test]
+fn key_commands_count_hits_misses_and_changes_like_redis() {
+    let script = "\
+SET a 1
+SET b 2 EX 100
+GET a
+GET missing
+EXISTS a missing b
+TYPE a
+TYPE missing
+TTL b
+PTTL missing
+EXPIRETIME b
+PEXPIRETIME missing
+OBJECT ENCODING a
+OBJECT ENCODING missing
+OBJECT REFCOUNT a
+TOUCH a missing
+EXPIRE a 100
+EXPIRE missing 100
+PERSIST a
+PERSIST missing
+RENAME a c
+RENAMENX c b
+SET x 9 EX 100
+RENAME x c
+TTL c
+RENAME c c
+COPY c d
+COPY missing d
+MOVE d 1
+MOVE missing 1
+DEL c missing
+UNLINK d
+SCAN 0 TYPE string
+KEYS *
+DBSIZE
+RANDOMKEY
+SWAPDB 0 1
+FLUSHDB
+FLUSHALL
+";
+    let field = |c: &mut snapkv_e2e::Conn, name: &str| -> String {
+        let info = c.cmd(&["INFO", "all"]).as_str();
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+            .unwrap_or_else(|| panic!("INFO has no {name}"))
+    };
+    let snapkv = Server::snapkv(&[]);
+    let redis = Server::redis(&[]);
+    let mut a = snapkv.conn();
+    let mut b = redis.conn();
+    let mut report = Vec::new();
+    for line in script.lines() {
+        let args: Vec<&str> = line.split(' ').collect();
+        a.cmd(&args);
+        b.cmd(&args);
+        for name in [
+            "keyspace_hits",
+            "keyspace_misses",
+            "rdb_changes_since_last_save",
+        ] {
+            let (x, y) = (field(&mut a, name), field(&mut b, name));
+            if x != y {
+                report.push(format!("after {line}: {name} snapkv {x} redis {y}"));
+            }
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}

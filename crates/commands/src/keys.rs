@@ -140,31 +140,19 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         i += 2;
     }
     let db = ctx.db();
-    // An unknown TYPE name matches nothing, as in Redis 7.0.
-    let (next, keys) = match type_filter {
-        Some(None) => {
-            let (next, _) = ctx.ks.scan(db, cursor, count, &ScanFilter::default());
-            (next, Vec::new())
-        }
-        Some(Some(t)) => ctx.ks.scan(
-            db,
-            cursor,
-            count,
-            &ScanFilter {
-                pattern,
-                value_type: Some(t),
-            },
-        ),
-        None => ctx.ks.scan(
-            db,
-            cursor,
-            count,
-            &ScanFilter {
-                pattern,
-                value_type: None,
-            },
-        ),
+    let filter = ScanFilter {
+        pattern,
+        value_type: None,
     };
+    let (next, mut keys) = ctx.ks.scan(db, cursor, count, &filter);
+    if let Some(want) = type_filter {
+        // Like Redis, the type check is a read lookup of each candidate (it counts as a
+        // keyspace hit); an unknown TYPE name matches nothing.
+        keys.retain(|k| {
+            let found = ctx.ks.get_notouch(db, k).map(|e| e.value.value_type());
+            want.is_some() && found == want
+        });
+    }
     Ok(Reply::Array(vec![
         Reply::bulk(next.to_string()),
         Reply::Array(
@@ -219,13 +207,11 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> CommandResult {
     if nx && ctx.ks.lookup_write(db, &args[2]).is_some() {
         return Ok(Reply::Int(0));
     }
-    let Some(mut entry) = ctx.ks.remove(db, &args[1]) else {
+    // The same object under a new name: TTL and access stamp travel with it, and any
+    // destination is overwritten (its TTL with the source's).
+    if !ctx.ks.move_entry(db, &args[1], db, &args[2]) {
         return Err(CommandError::NoSuchKey);
-    };
-    entry.key = snapkv_keyspace::SmallBytes::new(&args[2]);
-    ctx.ks.remove(db, &args[2]);
-    // The same object under a new name: TTL and access stamp travel with it.
-    ctx.ks.insert_entry(db, entry);
+    }
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -334,13 +320,9 @@ fn move_(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if ctx.ks.lookup_write(db, &args[1]).is_none() || ctx.ks.lookup_write(dst, &args[1]).is_some() {
         return Ok(Reply::Int(0));
     }
-    match ctx.ks.remove(db, &args[1]) {
-        Some(entry) => {
-            ctx.ks.insert_entry(dst, entry);
-            Ok(Reply::Int(1))
-        }
-        None => Ok(Reply::Int(0)),
-    }
+    Ok(Reply::Int(
+        ctx.ks.move_entry(db, &args[1], dst, &args[1]) as i64
+    ))
 }
 
 fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
@@ -371,8 +353,6 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     for db in 0..ctx.shared.keyspace.databases() {
         ctx.ks.flush_db(db);
     }
-    // Redis counts the flush itself as one more change than the keys it removed.
-    ctx.ks.add_dirty(0, b"", 1);
     Ok(Reply::Ok)
 }
 

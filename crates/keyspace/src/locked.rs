@@ -335,6 +335,22 @@ impl<'a> Locked<'a> {
         old
     }
 
+    /// Moves the entry at `key` to `to_key` in `to_db` (RENAME, MOVE), replacing any entry
+    /// there and keeping TTL and LRU/LFU stamp. Counts one change, as Redis does for the
+    /// whole move. Returns false if `key` does not exist.
+    pub fn move_entry(&mut self, db: usize, key: &[u8], to_db: usize, to_key: &[u8]) -> bool {
+        let Some(mut entry) = self.remove(db, key) else {
+            return false;
+        };
+        entry.key = SmallBytes::new(to_key);
+        self.insert_entry(to_db, entry);
+        let l = self.loc(to_db, to_key);
+        let stats = &mut self.shard(l.gid).stats;
+        // The insert just counted one; the removal already counted the other.
+        stats.dirty = stats.dirty.saturating_sub(1);
+        true
+    }
+
     fn find_raw(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let l = self.loc(db, key);
         let shard = self.shard(l.gid);

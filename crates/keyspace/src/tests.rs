@@ -212,3 +212,21 @@ fn notouch_and_write_lookups_follow_redis_side_effects() {
     );
     assert_ne!(stamp(&ks), 1, "a write lookup stamps LRU");
 }
+
+#[test]
+fn move_entry_keeps_ttl_overwrites_and_counts_one_change() {
+    let ks = ks();
+    put(&ks, 0, "src", "v", SetExpiry::At(clock::now_ms() + 100_000));
+    put(&ks, 1, "dst", "old", SetExpiry::Clear);
+    let dirty = |ks: &Keyspace| ks.stats(None).counters.dirty;
+    let before = dirty(&ks);
+    let mut l = ks.lock_all();
+    assert!(l.move_entry(0, b"src", 1, b"dst"));
+    assert!(!l.move_entry(0, b"src", 1, b"dst"));
+    assert!(l.peek(0, b"src").is_none());
+    let e = l.peek(1, b"dst").unwrap();
+    assert_eq!(e.value.as_str().unwrap().to_vec(), b"v");
+    assert!(e.expire_at().is_some());
+    drop(l);
+    assert_eq!(dirty(&ks), before + 1);
+}
