@@ -292,6 +292,12 @@ RANDOMKEY
 SWAPDB 0 1
 FLUSHDB
 FLUSHALL
+SET e v
+PEXPIREAT e 1
+EXPIRE missing -1
+SET f v
+EXPIREAT f 1 NX
+GET f
 ";
     let field = |c: &mut snapkv_e2e::Conn, name: &str| -> String {
         let info = c.cmd(&["INFO", "all"]).as_str();
