@@ -1,7 +1,8 @@
 //! [`Locked`]: the shards one command holds, and every access to entries.
 //!
-//! Reads go through [`Locked::get`] (counts hits/misses, stamps LRU/LFU) or
-//! [`Locked::peek`]; writes through [`Locked::get_mut`], [`Locked::insert`],
+//! Reads go through [`Locked::get`] (counts hits/misses, stamps LRU/LFU),
+//! [`Locked::get_notouch`] (counts, no stamp), [`Locked::lookup_write`] (stamps, no count)
+//! or [`Locked::peek`] (neither) — Redis's lookupKey flags; writes through [`Locked::get_mut`], [`Locked::insert`],
 //! [`Locked::remove`] and friends, which all run the write path: capture the segment for
 //! a running snapshot if it is behind the epoch, invalidate WATCHers, count a change.
 //! Every lookup first drops the key if it has expired (lazy expiry), through that same
