@@ -245,6 +245,14 @@ fn scan_iteration_covers_what_redis_keys_returns() {
             "key:{i} missed during churn"
         );
     }
+    // A big asynchronous flush: empty at once, usable at once.
+    assert_eq!(a.cmd(&["FLUSHALL", "ASYNC"]), Value::Simple("OK".into()));
+    assert_eq!(a.cmd(&["DBSIZE"]), Value::Int(0));
+    assert_eq!(
+        a.cmd(&["SET", "after", "flush"]),
+        Value::Simple("OK".into())
+    );
+    assert_eq!(a.cmd(&["GET", "after"]), Value::Bulk(b"flush".to_vec()));
 }
 
 /// Which key commands count as keyspace hits/misses (Redis: read lookups, including the

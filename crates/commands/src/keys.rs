@@ -332,27 +332,56 @@ fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     Ok(Reply::Int(n as i64))
 }
 
-/// FLUSHDB / FLUSHALL's optional ASYNC | SYNC.
-fn flush_mode(args: &[Bytes]) -> Result<(), CommandError> {
+/// FLUSHDB / FLUSHALL's optional ASYNC | SYNC; without one, `lazyfree-lazy-user-flush`
+/// decides. True for asynchronous.
+fn flush_mode(ctx: &Ctx, args: &[Bytes]) -> Result<bool, CommandError> {
     match args.len() {
-        1 => Ok(()),
-        2 if is(&args[1], "async") || is(&args[1], "sync") => Ok(()),
+        1 => Ok(ctx
+            .shared
+            .config
+            .get_value("lazyfree-lazy-user-flush")
+            .is_some_and(|v| v == "yes")),
+        2 if is(&args[1], "async") => Ok(true),
+        2 if is(&args[1], "sync") => Ok(false),
         _ => Err(CommandError::Syntax),
     }
 }
 
+/// Below this many removed keys freeing in place is cheaper than handing off.
+const LAZYFREE_MIN_KEYS: usize = 4096;
+
+/// Empties `dbs`. Asynchronously, the old segments are only unlinked under the locks and
+/// freed by a short-lived thread, so a big flush does not stall every shard.
+fn flush_dbs(ctx: &mut Ctx, dbs: std::ops::Range<usize>, lazy: bool) {
+    if !lazy {
+        for db in dbs {
+            ctx.ks.flush_db(db);
+        }
+        return;
+    }
+    let mut garbage = Vec::new();
+    let mut removed = 0;
+    for db in dbs {
+        removed += ctx.ks.flush_db_into(db, &mut garbage);
+    }
+    if removed >= LAZYFREE_MIN_KEYS {
+        // If no thread can be started the closure, and the garbage, is dropped here.
+        let _ = std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || drop(garbage));
+    }
+}
+
 fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    flush_mode(args)?;
+    let lazy = flush_mode(ctx, args)?;
     let db = ctx.db();
-    ctx.ks.flush_db(db);
+    flush_dbs(ctx, db..db + 1, lazy);
     Ok(Reply::Ok)
 }
 
 fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    flush_mode(args)?;
-    for db in 0..ctx.shared.keyspace.databases() {
-        ctx.ks.flush_db(db);
-    }
+    let lazy = flush_mode(ctx, args)?;
+    flush_dbs(ctx, 0..ctx.shared.keyspace.databases(), lazy);
     Ok(Reply::Ok)
 }
 

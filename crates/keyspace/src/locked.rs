@@ -449,6 +449,23 @@ impl<'a> Locked<'a> {
         removed
     }
 
+    /// FLUSHDB / FLUSHALL ASYNC: [`Locked::flush_db`], but the old segments move into
+    /// `garbage` so the caller can free them after the locks are released (Redis's
+    /// lazyfree of a whole database).
+    pub fn flush_db_into(&mut self, db: usize, garbage: &mut Vec<Segment>) -> usize {
+        let mut removed = 0;
+        let epoch = self.epoch;
+        self.for_each_shard(db, |v| {
+            v.capture_all(epoch);
+            removed += v.shard.len;
+            v.shard.touch_all_watched(false);
+            v.shard.stats.dirty += v.shard.len as u64;
+            garbage.append(&mut v.shard.segs);
+            v.shard.clear(epoch);
+        });
+        removed
+    }
+
     /// Swaps the contents of two databases (SWAPDB). Both must be held whole.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         if a == b {

@@ -230,3 +230,19 @@ fn move_entry_keeps_ttl_overwrites_and_counts_one_change() {
     drop(l);
     assert_eq!(dirty(&ks), before + 1);
 }
+
+#[test]
+fn flush_db_into_hands_back_the_segments_and_empties_only_that_db() {
+    let ks = ks();
+    for i in 0..3000 {
+        put(&ks, 0, &format!("k{i}"), "v", SetExpiry::Clear);
+    }
+    put(&ks, 1, "other", "v", SetExpiry::Clear);
+    let mut garbage = Vec::new();
+    let removed = ks.lock_all().flush_db_into(0, &mut garbage);
+    assert_eq!(removed, 3000);
+    assert_eq!(garbage.iter().map(|s| s.len()).sum::<usize>(), 3000);
+    assert_eq!((ks.dbsize(0), ks.dbsize(1)), (0, 1));
+    put(&ks, 0, "again", "v", SetExpiry::Clear);
+    assert_eq!(get(&ks, 0, "again"), Some(b"v".to_vec()));
+}
