@@ -177,13 +177,19 @@ impl ClientRegistry {
 
     /// Kills every client matching `pred`; returns how many.
     pub fn kill(&self, mut pred: impl FnMut(&ClientInfo) -> bool) -> usize {
-        let clients = self.clients.lock();
-        let mut n = 0;
-        for c in clients.iter().filter(|c| pred(c)) {
-            c.kill();
-            n += 1;
-        }
-        n
+        let mut clients = self.clients.lock();
+        let before = clients.len();
+        // Killed clients leave the registry at once (as Redis frees them), so a second
+        // KILL or CLIENT LIST no longer sees them while their tasks wind down.
+        clients.retain(|c| {
+            if pred(c) {
+                c.kill();
+                false
+            } else {
+                true
+            }
+        });
+        before - clients.len()
     }
 
     pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
