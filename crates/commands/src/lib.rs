@@ -8,20 +8,25 @@
 //! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
-//! - Families: `string.rs`, `bits.rs`, `keys.rs`, `expire.rs`, `connection.rs`,
+//! - Families: `string.rs`, `counter.rs` (INCR…, INCRBYFLOAT via `long_double.rs` and
+//!   `csrc/long_double.c`), `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `expire.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `introspection.rs`.
 
 pub mod args;
+mod bitfield;
 mod bits;
 pub mod client;
 mod client_cmd;
 mod connection;
+mod counter;
 pub mod ctx;
 pub mod dispatch;
 pub mod error;
 mod expire;
 mod introspection;
 mod keys;
+mod lcs;
+pub mod long_double;
 mod server;
 pub mod shared;
 pub mod slowlog;

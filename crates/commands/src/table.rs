@@ -9,7 +9,10 @@ use crate::spec::CommandSpec;
 /// Each family's `COMMANDS` rows.
 const FAMILIES: &[&[CommandSpec]] = &[
     crate::string::COMMANDS,
+    crate::counter::COMMANDS,
+    crate::lcs::COMMANDS,
     crate::bits::COMMANDS,
+    crate::bitfield::COMMANDS,
     crate::keys::COMMANDS,
     crate::expire::COMMANDS,
     crate::connection::COMMANDS,
