@@ -1,9 +1,8 @@
-//! Compiles the long double helper (INCRBYFLOAT's arithmetic, see csrc/long_double.c).
-
+//! Compiles the long double helper (see csrc/longdouble.c).
 fn main() {
-    println!("cargo:rerun-if-changed=csrc/long_double.c");
+    println!("cargo:rerun-if-changed=csrc/longdouble.c");
     cc::Build::new()
-        .file("csrc/long_double.c")
-        .warnings(true)
-        .compile("snapkv_long_double");
+        .file("csrc/longdouble.c")
+        .opt_level(2)
+        .compile("snapkv_longdouble");
 }

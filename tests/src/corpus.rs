@@ -44,9 +44,11 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
+/// Sorts arrays (recursively: SCAN's key list sits inside its reply) and maps.
 fn sorted(v: Value) -> Value {
     match v {
-        Value::Array(mut items) | Value::Set(mut items) => {
+        Value::Array(items) | Value::Set(items) => {
+            let mut items: Vec<Value> = items.into_iter().map(sorted).collect();
             items.sort_by_key(|x| format!("{x}"));
             Value::Array(items)
         }

@@ -1,6 +1,5 @@
-//! Bit commands on strings: SETBIT, GETBIT, BITCOUNT, BITPOS (BYTE|BIT ranges), BITOP
-//! (AND OR XOR NOT). BITFIELD is in `bitfield.rs`. Bit 0 is the most significant bit of
-//! the first byte, as in Redis.
+//! Bit commands on strings: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP (BITFIELD is in
+//! `bitfield.rs`). Bit 0 is the most significant bit of byte 0, as in Redis.
 
 use bytes::Bytes;
 use snapkv_keyspace::{SetExpiry, StrValue, Value};
@@ -10,7 +9,7 @@ use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::spec::{flags::*, CommandSpec};
-use crate::string::{raw_mut, str_of};
+use crate::string::read_string;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("setbit", 4, WRITE | DENYOOM, "bitmap", setbit)
@@ -30,104 +29,73 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Performs bitwise operations on multiple strings, and stores the result.", "2.6.0"),
 ];
 
-const BIT_OFFSET_ERR: &str = "bit offset is not an integer or out of range";
-
-/// Redis's `getBitOffsetFromArgument`: a bit offset, or with `type_bits > 0` also the
-/// `#N` form (N × the field width). Limited to `proto-max-bulk-len` bytes.
-pub fn bit_offset(ctx: &Ctx, arg: &[u8], type_bits: u32) -> Result<u64, CommandError> {
-    let err = || CommandError::err(BIT_OFFSET_ERR);
-    let hash = type_bits > 0 && arg.first() == Some(&b'#');
-    let digits = if hash { &arg[1..] } else { arg };
-    let mut off = parse_i64(digits).map_err(|_| err())?;
-    if hash {
-        // Redis multiplies in C without a check; wrapping keeps its answer.
-        off = off.wrapping_mul(type_bits as i64);
-    }
-    if off < 0 || (off >> 3) as u64 >= ctx.settings().proto_max_bulk_len {
+/// Redis's `getBitOffsetFromArgument` for SETBIT/GETBIT.
+pub fn bit_offset(ctx: &Ctx, arg: &[u8]) -> Result<u64, CommandError> {
+    let err = || CommandError::err("bit offset is not an integer or out of range");
+    let v = snapkv_keyspace::parse_canonical_i64(arg).ok_or_else(err)?;
+    if v < 0 || (v as u64 >> 3) >= ctx.settings().proto_max_bulk_len {
         return Err(err());
     }
-    Ok(off as u64)
+    Ok(v as u64)
 }
 
 fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let key = &args[1];
-    let off = bit_offset(ctx, &args[2], 0)?;
-    let bad_bit = || CommandError::err("bit is not an integer or out of range");
-    let on = parse_i64(&args[3]).map_err(|_| bad_bit())?;
-    if on & !1 != 0 {
-        return Err(bad_bit());
-    }
-    let on = on == 1;
-    let byte = (off >> 3) as usize;
-    let mask = 1u8 << (7 - (off & 7));
-    let db = ctx.db();
-    let current = match ctx.ks.peek(db, key) {
-        None => None,
-        Some(e) => Some(str_of(e)?.with_bytes(|b| (b.len(), b.get(byte).copied().unwrap_or(0)))),
+    let offset = bit_offset(ctx, &args[2])?;
+    let on = match &args[3][..] {
+        b"1" => true,
+        b"0" => false,
+        _ => return Err(CommandError::err("bit is not an integer or out of range")),
     };
-    let old = current.is_some_and(|(_, v)| v & mask != 0);
-    match current {
+    let byte = (offset >> 3) as usize;
+    let mask = 0x80u8 >> (offset & 7);
+    let db = ctx.db();
+    let buf = match ctx.ks.get_mut(db, &args[1]) {
+        Some(e) => e
+            .value
+            .as_str_mut()
+            .ok_or(CommandError::WrongType)?
+            .make_raw(),
         None => {
-            let mut buf = vec![0u8; byte + 1];
-            if on {
-                buf[byte] |= mask;
-            }
-            ctx.ks
-                .insert(db, key, Value::Str(StrValue::Raw(Box::new(buf))), SetExpiry::Clear);
-        }
-        // Like Redis, only a real change (growth or a flipped bit) is a modification.
-        Some((len, _)) if byte >= len || old != on => {
-            let buf = raw_mut(ctx, key).ok_or(CommandError::WrongType)?;
-            if buf.len() <= byte {
-                buf.resize(byte + 1, 0);
-            }
-            if on {
-                buf[byte] |= mask;
-            } else {
-                buf[byte] &= !mask;
+            ctx.ks.insert(
+                db,
+                &args[1],
+                Value::Str(StrValue::Raw(Box::default())),
+                SetExpiry::Clear,
+            );
+            match ctx
+                .ks
+                .get_mut(db, &args[1])
+                .and_then(|e| e.value.as_str_mut())
+            {
+                Some(s) => s.make_raw(),
+                None => return Err(CommandError::NoSuchKey),
             }
         }
-        Some(_) => {}
+    };
+    if buf.len() <= byte {
+        buf.resize(byte + 1, 0);
+    }
+    let old = buf[byte] & mask != 0;
+    if on {
+        buf[byte] |= mask;
+    } else {
+        buf[byte] &= !mask;
     }
     Ok(Reply::Int(old as i64))
 }
 
 fn getbit(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let off = bit_offset(ctx, &args[2], 0)?;
-    let db = ctx.db();
-    let Some(e) = ctx.ks.get(db, &args[1]) else {
+    let offset = bit_offset(ctx, &args[2])?;
+    let Some(v) = read_string(ctx, &args[1])? else {
         return Ok(Reply::Int(0));
     };
-    let byte = (off >> 3) as usize;
-    let mask = 1u8 << (7 - (off & 7));
-    let v = str_of(e)?.with_bytes(|b| b.get(byte).is_some_and(|v| v & mask != 0));
-    Ok(Reply::Int(v as i64))
+    let byte = (offset >> 3) as usize;
+    let bit = v.get(byte).is_some_and(|b| b & (0x80 >> (offset & 7)) != 0);
+    Ok(Reply::Int(bit as i64))
 }
 
-/// A BITCOUNT / BITPOS range after Redis's index arithmetic: inclusive bit positions
-/// `[first, last]`, or None when empty.
-fn bit_range(len: usize, start: i64, end: i64, in_bits: bool) -> Option<(u64, u64)> {
-    let total = if in_bits { (len as i64) << 3 } else { len as i64 };
-    let mut start = if start < 0 { total.wrapping_add(start) } else { start };
-    let mut end = if end < 0 { total.wrapping_add(end) } else { end };
-    start = start.max(0);
-    end = end.max(0);
-    if end >= total {
-        end = total - 1;
-    }
-    if start > end {
-        return None;
-    }
-    let (first, last) = (start as u64, end as u64);
-    Some(if in_bits {
-        (first, last)
-    } else {
-        (first * 8, last * 8 + 7)
-    })
-}
-
-/// The `BYTE` / `BIT` unit keyword.
-fn unit_is_bit(arg: &[u8]) -> Result<bool, CommandError> {
+/// BYTE / BIT unit keyword.
+fn unit(arg: &[u8]) -> Result<bool, CommandError> {
     if is(arg, "bit") {
         Ok(true)
     } else if is(arg, "byte") {
@@ -137,79 +105,68 @@ fn unit_is_bit(arg: &[u8]) -> Result<bool, CommandError> {
     }
 }
 
-/// Byte `i`'s bits that fall in `[first, last]`, as a mask.
-fn range_mask(i: u64, first: u64, last: u64) -> u8 {
-    let lo = if i == first / 8 { first % 8 } else { 0 };
-    let hi = if i == last / 8 { last % 8 } else { 7 };
-    (0xffu8 >> lo) & (0xffu8 << (7 - hi))
-}
-
-fn popcount(p: &[u8]) -> u64 {
-    let mut chunks = p.chunks_exact(8);
-    let mut n: u64 = chunks
-        .by_ref()
-        .map(|c| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8])).count_ones() as u64)
-        .sum();
-    n += chunks
-        .remainder()
-        .iter()
-        .map(|b| b.count_ones() as u64)
-        .sum::<u64>();
-    n
-}
-
-fn count_bits(p: &[u8], first: u64, last: u64) -> u64 {
-    let (fb, lb) = ((first / 8) as usize, (last / 8) as usize);
-    if fb == lb {
-        return (p[fb] & range_mask(fb as u64, first, last)).count_ones() as u64;
+/// Normalises a (start, end) range like Redis over `len` units; None = empty.
+fn normalise(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
+    if start < 0 && end < 0 && start > end {
+        return None;
     }
-    let head = (p[fb] & range_mask(fb as u64, first, last)).count_ones() as u64;
-    let tail = (p[lb] & range_mask(lb as u64, first, last)).count_ones() as u64;
-    head + popcount(&p[fb + 1..lb]) + tail
+    let mut s = if start < 0 { len + start } else { start };
+    let mut e = if end < 0 { len + end } else { end };
+    s = s.max(0);
+    e = e.max(0);
+    if e >= len {
+        e = len - 1;
+    }
+    (s <= e).then_some((s, e))
+}
+
+/// The mask of bits of byte `i` that lie in the bit range [lo, hi].
+fn byte_mask(i: u64, lo: u64, hi: u64) -> u8 {
+    let first = i * 8;
+    let mut mask = 0xffu8;
+    if lo > first {
+        mask &= 0xff >> (lo - first);
+    }
+    if hi < first + 7 {
+        mask &= 0xffu8 << (first + 7 - hi);
+    }
+    mask
 }
 
 fn bitcount(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    // Redis 7.0 looks the key up before parsing the range: a missing key answers 0
-    // whatever the arguments.
-    let db = ctx.db();
-    let Some(e) = ctx.ks.get(db, &args[1]) else {
+    let range = match args.len() {
+        2 => None,
+        4 | 5 => {
+            let s = parse_i64(&args[2])?;
+            let e = parse_i64(&args[3])?;
+            let bits = if args.len() == 5 {
+                unit(&args[4])?
+            } else {
+                false
+            };
+            Some((s, e, bits))
+        }
+        _ => return Err(CommandError::Syntax),
+    };
+    let Some(v) = read_string(ctx, &args[1])? else {
         return Ok(Reply::Int(0));
     };
-    let s = str_of(e)?;
-    s.with_bytes(|p| {
-        let range = match args.len() {
-            2 => bit_range(p.len(), 0, -1, false),
-            4 | 5 => {
-                let start = parse_i64(&args[2])?;
-                let end = parse_i64(&args[3])?;
-                if start < 0 && end < 0 && start > end {
-                    return Ok(Reply::Int(0));
-                }
-                let in_bits = match args.get(4) {
-                    Some(u) => unit_is_bit(u)?,
-                    None => false,
-                };
-                bit_range(p.len(), start, end, in_bits)
+    let (lo, hi) = match range {
+        None if v.is_empty() => return Ok(Reply::Int(0)),
+        None => (0, v.len() as u64 * 8 - 1),
+        Some((s, e, bits)) => {
+            let len = v.len() as i64 * if bits { 8 } else { 1 };
+            match normalise(s, e, len) {
+                None => return Ok(Reply::Int(0)),
+                Some((s, e)) if bits => (s as u64, e as u64),
+                Some((s, e)) => (s as u64 * 8, e as u64 * 8 + 7),
             }
-            _ => return Err(CommandError::Syntax),
-        };
-        Ok(Reply::Int(match range {
-            Some((first, last)) => count_bits(p, first, last) as i64,
-            None => 0,
-        }))
-    })
-}
-
-/// The first bit equal to `bit` in `[first, last]`.
-fn find_bit(p: &[u8], bit: bool, first: u64, last: u64) -> Option<u64> {
-    for i in first / 8..=last / 8 {
-        let b = p[i as usize];
-        let x = if bit { b } else { !b } & range_mask(i, first, last);
-        if x != 0 {
-            return Some(i * 8 + x.leading_zeros() as u64);
         }
-    }
-    None
+    };
+    let count: u64 = (lo / 8..=hi / 8)
+        .map(|i| (v[i as usize] & byte_mask(i, lo, hi)).count_ones() as u64)
+        .sum();
+    Ok(Reply::Int(count as i64))
 }
 
 fn bitpos(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -217,124 +174,96 @@ fn bitpos(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if bit != 0 && bit != 1 {
         return Err(CommandError::err("The bit argument must be 1 or 0."));
     }
-    let bit = bit == 1;
-    let db = ctx.db();
-    // A missing key is an infinite run of zeroes.
-    let Some(e) = ctx.ks.get(db, &args[1]) else {
-        return Ok(Reply::Int(if bit { -1 } else { 0 }));
-    };
-    let s = str_of(e)?;
-    s.with_bytes(|p| {
-        let (range, end_given) = match args.len() {
-            3 => (bit_range(p.len(), 0, -1, false), false),
-            4..=6 => {
-                let start = parse_i64(&args[3])?;
-                let in_bits = match args.get(5) {
-                    Some(u) => unit_is_bit(u)?,
-                    None => false,
-                };
-                match args.get(4) {
-                    Some(e) => (bit_range(p.len(), start, parse_i64(e)?, in_bits), true),
-                    None => (bit_range(p.len(), start, -1, in_bits), false),
-                }
+    let (mut start, mut end, mut bits) = (0i64, -1i64, false);
+    let mut end_given = false;
+    match args.len() {
+        3 => {}
+        4..=6 => {
+            start = parse_i64(&args[3])?;
+            if args.len() == 6 {
+                bits = unit(&args[5])?;
             }
-            _ => return Err(CommandError::Syntax),
-        };
-        let Some((first, last)) = range else {
-            return Ok(Reply::Int(-1));
-        };
-        Ok(Reply::Int(match find_bit(p, bit, first, last) {
-            Some(pos) => pos as i64,
-            // Looking for a clear bit past an open-ended range finds the zero padding
-            // right after the string; an explicit end forbids that.
-            None if !bit && !end_given => last as i64 + 1,
-            None => -1,
-        }))
-    })
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum BitOp {
-    And,
-    Or,
-    Xor,
-    Not,
+            if args.len() >= 5 {
+                end = parse_i64(&args[4])?;
+                end_given = true;
+            }
+        }
+        _ => return Err(CommandError::Syntax),
+    }
+    let Some(v) = read_string(ctx, &args[1])? else {
+        return Ok(Reply::Int(if bit == 1 { -1 } else { 0 }));
+    };
+    let len = v.len() as i64 * if bits { 8 } else { 1 };
+    let Some((s, e)) = normalise(start, end, len) else {
+        return Ok(Reply::Int(-1));
+    };
+    let (lo, hi) = if bits {
+        (s as u64, e as u64)
+    } else {
+        (s as u64 * 8, e as u64 * 8 + 7)
+    };
+    for i in lo / 8..=hi / 8 {
+        let byte = v[i as usize];
+        let candidates = if bit == 1 { byte } else { !byte } & byte_mask(i, lo, hi);
+        if candidates != 0 {
+            return Ok(Reply::Int(
+                (i * 8 + candidates.leading_zeros() as u64) as i64,
+            ));
+        }
+    }
+    // No match: for clear bits without an explicit end, the string is zero-padded.
+    Ok(Reply::Int(if bit == 0 && !end_given {
+        (hi + 1) as i64
+    } else {
+        -1
+    }))
 }
 
 fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let op = match &args[1] {
-        a if is(a, "and") => BitOp::And,
-        a if is(a, "or") => BitOp::Or,
-        a if is(a, "xor") => BitOp::Xor,
-        a if is(a, "not") => BitOp::Not,
+    #[derive(PartialEq)]
+    enum Op {
+        And,
+        Or,
+        Xor,
+        Not,
+    }
+    let op = match crate::args::lower(&args[1]).as_str() {
+        "and" => Op::And,
+        "or" => Op::Or,
+        "xor" => Op::Xor,
+        "not" => Op::Not,
         _ => return Err(CommandError::Syntax),
     };
-    if op == BitOp::Not && args.len() != 4 {
+    if op == Op::Not && args.len() != 4 {
         return Err(CommandError::err(
             "BITOP NOT must be called with a single source key.",
         ));
     }
+    let mut sources = Vec::with_capacity(args.len() - 3);
+    for k in &args[3..] {
+        sources.push(read_string(ctx, k)?.unwrap_or_default());
+    }
+    let max = sources.iter().map(|s| s.len()).max().unwrap_or(0);
     let db = ctx.db();
-    // Folded one source at a time: a missing byte (shorter or missing string) is 0.
-    let mut res: Vec<u8> = Vec::new();
-    for (j, key) in args[3..].iter().enumerate() {
-        let Some(e) = ctx.ks.get(db, key) else {
-            if op == BitOp::And {
-                res.iter_mut().for_each(|b| *b = 0);
-            }
-            continue;
+    if max == 0 {
+        ctx.ks.remove(db, &args[2]);
+        return Ok(Reply::Int(0));
+    }
+    let mut out = vec![0u8; max];
+    for (i, o) in out.iter_mut().enumerate() {
+        let byte = |s: &Bytes| s.get(i).copied().unwrap_or(0);
+        *o = match op {
+            Op::Not => !byte(&sources[0]),
+            Op::And => sources.iter().fold(0xff, |acc, s| acc & byte(s)),
+            Op::Or => sources.iter().fold(0, |acc, s| acc | byte(s)),
+            Op::Xor => sources.iter().fold(0, |acc, s| acc ^ byte(s)),
         };
-        str_of(e)?.with_bytes(|src| {
-            if j == 0 {
-                res = match op {
-                    BitOp::Not => src.iter().map(|b| !b).collect(),
-                    _ => src.to_vec(),
-                };
-                return;
-            }
-            if res.len() < src.len() {
-                res.resize(src.len(), 0);
-            }
-            for (i, r) in res.iter_mut().enumerate() {
-                let s = src.get(i).copied().unwrap_or(0);
-                match op {
-                    BitOp::And => *r &= s,
-                    BitOp::Or => *r |= s,
-                    BitOp::Xor => *r ^= s,
-                    BitOp::Not => {}
-                }
-            }
-        });
     }
-    let dest = &args[2];
-    let len = res.len();
-    if len > 0 {
-        let v = Value::Str(StrValue::Raw(Box::new(res)));
-        ctx.ks.insert(db, dest, v, SetExpiry::Clear);
-    } else {
-        ctx.ks.remove(db, dest);
-    }
-    Ok(Reply::Int(len as i64))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges_and_masks() {
-        assert_eq!(range_mask(0, 0, 7), 0xff);
-        assert_eq!(range_mask(0, 1, 6), 0b0111_1110);
-        assert_eq!(range_mask(1, 1, 9), 0b1100_0000);
-        assert_eq!(bit_range(3, 0, -1, false), Some((0, 23)));
-        assert_eq!(bit_range(3, 5, 30, true), Some((5, 23)));
-        assert_eq!(bit_range(3, 2, 1, false), None);
-        assert_eq!(count_bits(b"foobar", 0, 47), 26);
-        assert_eq!(count_bits(b"foobar", 8, 15), 6);
-        assert_eq!(count_bits(b"foobar", 5, 30), 17);
-        assert_eq!(find_bit(&[0xff, 0xf0, 0], false, 0, 23), Some(12));
-        assert_eq!(find_bit(&[0, 0, 1], true, 0, 23), Some(23));
-        assert_eq!(find_bit(&[0, 0, 1], true, 0, 22), None);
-        assert_eq!(popcount(&[0xff; 19]), 152);
-    }
+    ctx.ks.insert(
+        db,
+        &args[2],
+        Value::Str(StrValue::Raw(Box::new(out))),
+        SetExpiry::Clear,
+    );
+    Ok(Reply::Int(max as i64))
 }

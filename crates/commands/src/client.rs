@@ -47,7 +47,8 @@ pub struct ClientInfo {
     pub name: Mutex<Option<Bytes>>,
     pub db: AtomicUsize,
     pub last_interaction_ms: AtomicU64,
-    pub last_cmd: Mutex<&'static str>,
+    /// Command table index of the last command run (usize::MAX before the first).
+    pub last_cmd: AtomicUsize,
     pub resp: AtomicUsize,
     /// Set by CLIENT KILL (or maxclients, output limits); the connection closes asap.
     pub killed: AtomicBool,
@@ -71,7 +72,7 @@ impl ClientInfo {
             name: Mutex::new(None),
             db: AtomicUsize::new(0),
             last_interaction_ms: AtomicU64::new(now_ms),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: AtomicUsize::new(usize::MAX),
             resp: AtomicUsize::new(2),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
@@ -117,7 +118,7 @@ pub struct ClientState {
     pub settings: Arc<Settings>,
     pub settings_gen: u64,
     /// Set while this client is a MONITOR: the connection forwards the feed.
-    pub monitor: Option<tokio::sync::mpsc::UnboundedReceiver<Bytes>>,
+    pub monitor: Option<tokio::sync::mpsc::Receiver<Bytes>>,
 }
 
 impl ClientState {
@@ -175,7 +176,7 @@ impl ClientRegistry {
     }
 
     /// Kills every client matching `pred`; returns how many.
-    pub fn kill(&self, pred: impl Fn(&ClientInfo) -> bool) -> usize {
+    pub fn kill(&self, mut pred: impl FnMut(&ClientInfo) -> bool) -> usize {
         let clients = self.clients.lock();
         let mut n = 0;
         for c in clients.iter().filter(|c| pred(c)) {

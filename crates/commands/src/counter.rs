@@ -1,17 +1,14 @@
-//! Counter commands: INCR DECR INCRBY DECRBY (64-bit integers, results stored with the
-//! `int` encoding) and INCRBYFLOAT (Redis's `long double` arithmetic, `long_double.rs`).
-//! Updates happen in place, so the key keeps its TTL, as with Redis's `dbOverwrite`.
+//! Counters on string values: INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT. Integer results
+//! stay integer-encoded, as Redis's shared/int encoding does.
 
 use bytes::Bytes;
-use snapkv_keyspace::{SetExpiry, SmallBytes, StrValue, Value};
+use snapkv_keyspace::{SetExpiry, StrValue, Value};
 use snapkv_protocol::Reply;
 
 use crate::args::parse_i64;
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
-use crate::long_double::{self, LdError};
 use crate::spec::{flags::*, CommandSpec};
-use crate::string::str_of;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("incr", 2, WRITE | DENYOOM | FAST, "string", incr)
@@ -31,67 +28,51 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0"),
 ];
 
-/// Replaces the value of `key` in place (keeping its TTL), or creates it.
-fn store(ctx: &mut Ctx, key: &[u8], existed: bool, value: StrValue) {
+/// Adds `delta` to the integer at `key` (0 if missing), keeping its TTL.
+fn add(ctx: &mut Ctx, key: &[u8], delta: i64) -> CommandResult {
     let db = ctx.db();
-    if existed {
-        if let Some(s) = ctx.ks.get_mut(db, key).and_then(|e| e.value.as_str_mut()) {
-            *s = value;
-            return;
-        }
+    if let Some(e) = ctx.ks.get_mut(db, key) {
+        let s = e.value.as_str_mut().ok_or(CommandError::WrongType)?;
+        let cur = s.as_i64().ok_or(CommandError::NotInteger)?;
+        let new = cur.checked_add(delta).ok_or(CommandError::Overflow)?;
+        *s = StrValue::Int(new);
+        return Ok(Reply::Int(new));
     }
-    ctx.ks.insert(db, key, Value::Str(value), SetExpiry::Clear);
-}
-
-fn incr_decr(ctx: &mut Ctx, key: &[u8], by: i64) -> CommandResult {
-    let db = ctx.db();
-    // Validate before the write lookup, so a failing command dirties nothing.
-    let current = match ctx.ks.peek(db, key) {
-        None => None,
-        Some(e) => Some(str_of(e)?.as_i64().ok_or(CommandError::NotInteger)?),
-    };
-    let old = current.unwrap_or(0);
-    let new = old.checked_add(by).ok_or(CommandError::Overflow)?;
-    store(ctx, key, current.is_some(), StrValue::Int(new));
-    Ok(Reply::Int(new))
+    ctx.ks
+        .insert(db, key, Value::Str(StrValue::Int(delta)), SetExpiry::Clear);
+    Ok(Reply::Int(delta))
 }
 
 fn incr(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    incr_decr(ctx, &args[1], 1)
+    add(ctx, &args[1], 1)
 }
 
 fn decr(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    incr_decr(ctx, &args[1], -1)
+    add(ctx, &args[1], -1)
 }
 
 fn incrby(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let by = parse_i64(&args[2])?;
-    incr_decr(ctx, &args[1], by)
+    let d = parse_i64(&args[2])?;
+    add(ctx, &args[1], d)
 }
 
 fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let by = parse_i64(&args[2])?;
-    if by == i64::MIN {
+    let d = parse_i64(&args[2])?;
+    if d == i64::MIN {
         return Err(CommandError::err("decrement would overflow"));
     }
-    incr_decr(ctx, &args[1], -by)
+    add(ctx, &args[1], -d)
 }
 
 fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let key = &args[1];
     let db = ctx.db();
-    let current = match ctx.ks.peek(db, key) {
+    let current = match ctx.ks.get(db, &args[1]) {
         None => None,
-        Some(e) => Some(str_of(e)?.to_vec()),
+        Some(e) => Some(e.value.as_str().ok_or(CommandError::WrongType)?.to_vec()),
     };
-    let sum = long_double::add(current.as_deref().unwrap_or(b"0"), &args[2]).map_err(|e| {
-        match e {
-            LdError::BadValue | LdError::BadIncrement => CommandError::NotFloat,
-            LdError::NotFinite => CommandError::err("increment would produce NaN or Infinity"),
-        }
-    })?;
-    // Redis stores the formatted text as a plain string (embstr), never as `int`.
-    let value = StrValue::Bytes(SmallBytes::new(&sum));
-    store(ctx, key, current.is_some(), value);
-    Ok(Reply::Bulk(Bytes::from(sum)))
+    let new = crate::float::incr_by_float(current.as_deref(), &args[2])?;
+    // Redis stores the formatted result as a string (embstr), even when integral.
+    let value = Value::Str(StrValue::Bytes(snapkv_keyspace::SmallBytes::new(&new)));
+    ctx.ks.insert(db, &args[1], value, SetExpiry::Keep);
+    Ok(Reply::bulk(new))
 }

@@ -93,11 +93,7 @@ fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: Comm
         .total_error_replies
         .fetch_add(1, Ordering::Relaxed);
     if let Some(i) = idx {
-        shared
-            .commands
-            .stats(i)
-            .rejected
-            .fetch_add(1, Ordering::Relaxed);
+        shared.commands.stats(i).record_rejected();
     }
     e.into()
 }
@@ -159,6 +155,7 @@ pub fn run(
     locked: &mut Locked<'_>,
 ) -> Reply {
     let start = Instant::now();
+    client.info.last_cmd.store(idx, Ordering::Relaxed);
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -169,8 +166,7 @@ pub fn run(
     };
     let us = start.elapsed().as_micros() as u64;
     let st = shared.commands.stats(idx);
-    st.calls.fetch_add(1, Ordering::Relaxed);
-    st.usec.fetch_add(us, Ordering::Relaxed);
+    st.record_call(us);
     shared
         .stats
         .commands_processed
@@ -186,7 +182,7 @@ pub fn run(
             r
         }
         Err(e) => {
-            st.failed.fetch_add(1, Ordering::Relaxed);
+            st.record_failed();
             shared.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
             shared
                 .stats
@@ -208,6 +204,15 @@ pub fn run(
             name,
             s.slowlog_max_len as usize,
         );
+    }
+    let threshold_ms = s.latency_monitor_threshold;
+    if threshold_ms > 0 && us / 1000 >= threshold_ms {
+        let event = if spec.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        shared.latency.record(event, us / 1000);
     }
     if shared.monitors.count.load(Ordering::Relaxed) > 0 && !spec.has(flags::SKIP_MONITOR) {
         shared.monitors.feed(monitor_line(client, args));
@@ -247,6 +252,29 @@ fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
     }
     line.push_str("\r\n");
     Bytes::from(line)
+}
+
+/// How long a command must wait for CLIENT PAUSE (None: run now). Writes wait under
+/// `PAUSE … WRITE`; everything waits under `PAUSE … ALL`.
+pub fn pause_wait(shared: &Shared, args: &[Bytes]) -> Option<std::time::Duration> {
+    let until = shared.pause.until_ms.load(Ordering::Relaxed);
+    if until == 0 {
+        return None;
+    }
+    let now = snapkv_keyspace::clock::now_ms();
+    if now >= until {
+        return None;
+    }
+    if shared.pause.writes_only.load(Ordering::Relaxed) {
+        let write = match resolve(shared, args) {
+            Ok((_, spec)) => spec.has(flags::WRITE) || spec.name == "exec",
+            Err(_) => false,
+        };
+        if !write {
+            return None;
+        }
+    }
+    Some(std::time::Duration::from_millis(until - now))
 }
 
 /// Starts a transaction (MULTI's effect on the client).

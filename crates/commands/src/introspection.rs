@@ -1,5 +1,300 @@
-//! COMMAND (COUNT, INFO, DOCS, LIST, GETKEYS): the command table described to clients.
+//! COMMAND (COUNT, INFO, DOCS, LIST, GETKEYS, HELP): the command table described to
+//! clients. redis-cli asks COMMAND DOCS at start-up for its hints.
 
-use crate::spec::CommandSpec;
+use bytes::Bytes;
+use snapkv_protocol::Reply;
 
-pub static COMMANDS: &[CommandSpec] = &[];
+use crate::args::{is, lower};
+use crate::ctx::Ctx;
+use crate::error::{CommandError, CommandResult};
+use crate::object::help_reply;
+use crate::spec::{flags, flags::*, CommandSpec, LockPlan};
+
+pub static COMMANDS: &[CommandSpec] =
+    &[
+        CommandSpec::new("command", -1, LOADING | STALE, "server", all)
+            .lock(LockPlan::None)
+            .subs(SUBCOMMANDS)
+            .doc("Returns detailed information about all commands.", "2.8.13"),
+    ];
+
+static SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("command|count", 2, LOADING | STALE, "server", count)
+        .lock(LockPlan::None)
+        .doc("Returns a count of commands.", "2.8.13"),
+    CommandSpec::new("command|info", -2, LOADING | STALE, "server", info)
+        .lock(LockPlan::None)
+        .doc(
+            "Returns information about one, multiple or all commands.",
+            "2.8.13",
+        ),
+    CommandSpec::new("command|docs", -2, LOADING | STALE, "server", docs)
+        .lock(LockPlan::None)
+        .doc(
+            "Returns documentary information about one, multiple or all commands.",
+            "7.0.0",
+        ),
+    CommandSpec::new("command|list", -2, LOADING | STALE, "server", list)
+        .lock(LockPlan::None)
+        .doc("Returns a list of command names.", "7.0.0"),
+    CommandSpec::new("command|getkeys", -4, LOADING | STALE, "server", getkeys)
+        .lock(LockPlan::None)
+        .doc(
+            "Extracts the key names from an arbitrary command.",
+            "2.8.13",
+        ),
+    CommandSpec::new("command|help", 2, LOADING | STALE, "server", help)
+        .lock(LockPlan::None)
+        .doc(
+            "Returns helpful text about the different subcommands.",
+            "5.0.0",
+        ),
+];
+
+const HELP: &[&str] = &[
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    Ok(help_reply(HELP))
+}
+
+/// ACL categories in Redis's style, derived from the flags and group.
+fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
+    let mut cats = Vec::new();
+    if spec.has(WRITE) {
+        cats.push("@write");
+    }
+    if spec.has(READONLY) {
+        cats.push("@read");
+    }
+    if spec.has(ADMIN) {
+        cats.push("@admin");
+        cats.push("@dangerous");
+    }
+    match spec.group {
+        "string" => cats.push("@string"),
+        "bitmap" => cats.push("@bitmap"),
+        "generic" => cats.push("@keyspace"),
+        "connection" => cats.push("@connection"),
+        "transactions" => cats.push("@transaction"),
+        _ => {}
+    }
+    cats.push(if spec.has(FAST) { "@fast" } else { "@slow" });
+    cats
+}
+
+fn command_info(spec: &'static CommandSpec) -> Reply {
+    let flag_names: Vec<Reply> = flags::NAMES
+        .iter()
+        .filter(|(f, _)| spec.has(*f))
+        .map(|(_, n)| Reply::simple(n))
+        .collect();
+    let key_specs = if spec.first_key > 0 {
+        vec![Reply::Map(vec![
+            (Reply::bulk("flags"), Reply::Array(vec![])),
+            (
+                Reply::bulk("begin_search"),
+                Reply::Map(vec![
+                    (Reply::bulk("type"), Reply::bulk("index")),
+                    (
+                        Reply::bulk("spec"),
+                        Reply::Map(vec![(
+                            Reply::bulk("index"),
+                            Reply::Int(spec.first_key as i64),
+                        )]),
+                    ),
+                ]),
+            ),
+            (
+                Reply::bulk("find_keys"),
+                Reply::Map(vec![
+                    (Reply::bulk("type"), Reply::bulk("range")),
+                    (
+                        Reply::bulk("spec"),
+                        Reply::Map(vec![
+                            (
+                                Reply::bulk("lastkey"),
+                                Reply::Int(if spec.last_key < 0 {
+                                    spec.last_key as i64
+                                } else {
+                                    (spec.last_key - spec.first_key) as i64
+                                }),
+                            ),
+                            (Reply::bulk("keystep"), Reply::Int(spec.step as i64)),
+                            (Reply::bulk("limit"), Reply::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]
+    } else {
+        vec![]
+    };
+    Reply::Array(vec![
+        Reply::bulk(spec.name),
+        Reply::Int(spec.arity as i64),
+        Reply::Set(flag_names),
+        Reply::Int(spec.first_key as i64),
+        Reply::Int(spec.last_key as i64),
+        Reply::Int(spec.step as i64),
+        Reply::Set(
+            acl_categories(spec)
+                .into_iter()
+                .map(Reply::simple)
+                .collect(),
+        ),
+        Reply::Array(vec![]),
+        Reply::Array(key_specs),
+        Reply::Array(spec.subcommands.iter().map(command_info).collect()),
+    ])
+}
+
+fn all(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    Ok(Reply::Array(
+        ctx.shared.commands.top_level().map(command_info).collect(),
+    ))
+}
+
+fn count(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    Ok(Reply::Int(ctx.shared.commands.count() as i64))
+}
+
+fn lookup(ctx: &Ctx, name: &[u8]) -> Option<&'static CommandSpec> {
+    let n = lower(name);
+    match n.split_once('|') {
+        Some((container, sub)) => {
+            let (_, c) = ctx.shared.commands.lookup(container.as_bytes())?;
+            ctx.shared
+                .commands
+                .lookup_sub(c, sub.as_bytes())
+                .map(|(_, s)| s)
+        }
+        None => ctx.shared.commands.lookup(name).map(|(_, s)| s),
+    }
+}
+
+fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    if args.len() == 2 {
+        return all(ctx, args);
+    }
+    Ok(Reply::Array(
+        args[2..]
+            .iter()
+            .map(|n| lookup(ctx, n).map(command_info).unwrap_or(Reply::NilArray))
+            .collect(),
+    ))
+}
+
+fn doc(spec: &'static CommandSpec) -> Reply {
+    let mut fields = vec![
+        (Reply::bulk("summary"), Reply::bulk(spec.summary)),
+        (Reply::bulk("since"), Reply::bulk(spec.since)),
+        (Reply::bulk("group"), Reply::bulk(spec.group)),
+    ];
+    if !spec.subcommands.is_empty() {
+        fields.push((
+            Reply::bulk("subcommands"),
+            Reply::Map(
+                spec.subcommands
+                    .iter()
+                    .map(|s| (Reply::bulk(s.name), doc(s)))
+                    .collect(),
+            ),
+        ));
+    }
+    Reply::Map(fields)
+}
+
+fn docs(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let specs: Vec<&'static CommandSpec> = if args.len() == 2 {
+        ctx.shared.commands.top_level().collect()
+    } else {
+        args[2..].iter().filter_map(|n| lookup(ctx, n)).collect()
+    };
+    Ok(Reply::Map(
+        specs
+            .into_iter()
+            .map(|s| (Reply::bulk(s.name), doc(s)))
+            .collect(),
+    ))
+}
+
+fn list(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let names = ctx.shared.commands.top_level().map(|s| s.name);
+    let filtered: Vec<&str> = match args.len() {
+        2 => names.collect(),
+        5 if is(&args[2], "filterby") => {
+            let value = &args[4];
+            if is(&args[3], "pattern") {
+                names
+                    .filter(|n| snapkv_keyspace::glob::matches(value, n.as_bytes(), true))
+                    .collect()
+            } else if is(&args[3], "aclcat") {
+                let cat = format!("@{}", lower(value));
+                ctx.shared
+                    .commands
+                    .top_level()
+                    .filter(|s| acl_categories(s).contains(&cat.as_str()))
+                    .map(|s| s.name)
+                    .collect()
+            } else if is(&args[3], "module") {
+                Vec::new()
+            } else {
+                return Err(CommandError::Syntax);
+            }
+        }
+        _ => return Err(CommandError::Syntax),
+    };
+    Ok(Reply::Array(
+        filtered.into_iter().map(Reply::bulk).collect(),
+    ))
+}
+
+fn getkeys(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let cmd = &args[2..];
+    let Some((_, spec)) = ctx.shared.commands.lookup(&cmd[0]) else {
+        return Err(CommandError::err("Invalid command specified"));
+    };
+    let spec = if !spec.subcommands.is_empty() && cmd.len() >= 2 {
+        match ctx.shared.commands.lookup_sub(spec, &cmd[1]) {
+            Some((_, s)) => s,
+            None => return Err(CommandError::err("Invalid command specified")),
+        }
+    } else {
+        spec
+    };
+    if !spec.arity_ok(cmd.len()) {
+        return Err(CommandError::err(
+            "Invalid number of arguments specified for command",
+        ));
+    }
+    let keys: Vec<Reply> = spec
+        .key_indexes(cmd.len())
+        .map(|i| Reply::Bulk(cmd[i].clone()))
+        .collect();
+    if keys.is_empty() {
+        return Err(CommandError::err("The command has no key arguments"));
+    }
+    Ok(Reply::Array(keys))
+}

@@ -1,6 +1,5 @@
-//! LCS: the longest common subsequence of two strings (LEN, IDX, MINMATCHLEN,
-//! WITHMATCHLEN), by Redis's dynamic-programming table, walked back the same way so
-//! the reported ranges are the ones Redis reports.
+//! LCS: the longest common subsequence of two strings (Redis 7.0's dynamic program, with
+//! LEN, IDX, MINMATCHLEN and WITHMATCHLEN).
 
 use bytes::Bytes;
 use snapkv_protocol::Reply;
@@ -8,142 +7,118 @@ use snapkv_protocol::Reply;
 use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
-use crate::spec::{flags::*, CommandSpec};
 
-pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new("lcs", -3, READONLY, "string", lcs)
-    .keys(1, 2, 1)
-    .doc("Finds the longest common substring.", "7.0.0")];
-
-/// Both keys' strings ("" when missing), or Redis's LCS type error.
-fn operand(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, CommandError> {
+pub fn lcs(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
-    match ctx.ks.get(db, key) {
-        None => Ok(None),
-        Some(e) => match e.value.as_str() {
-            Some(s) => Ok(Some(s.to_bytes())),
-            None => Err(CommandError::err(
-                "The specified keys must contain string values",
-            )),
-        },
-    }
-}
-
-fn lcs(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let a = operand(ctx, &args[1]);
-    let b = operand(ctx, &args[2]);
-    let (a, b) = (a?.unwrap_or_default(), b?.unwrap_or_default());
-    let (mut get_idx, mut get_len, mut with_len) = (false, false, false);
+    let mut read =
+        |k: &[u8]| -> Result<Bytes, CommandError> {
+            match ctx.ks.get(db, k) {
+                None => Ok(Bytes::new()),
+                Some(e) => e.value.as_str().map(|s| s.to_bytes()).ok_or_else(|| {
+                    CommandError::err("The specified keys must contain string values")
+                }),
+            }
+        };
+    let a = read(&args[1])?;
+    let b = read(&args[2])?;
+    let (mut want_len, mut want_idx, mut with_len) = (false, false, false);
     let mut min_len: i64 = 0;
-    let mut j = 3;
-    while j < args.len() {
-        let opt = &args[j];
-        if is(opt, "idx") {
-            get_idx = true;
-        } else if is(opt, "len") {
-            get_len = true;
-        } else if is(opt, "withmatchlen") {
+    let mut i = 3;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "idx") {
+            want_idx = true;
+        } else if is(a, "len") {
+            want_len = true;
+        } else if is(a, "withmatchlen") {
             with_len = true;
-        } else if is(opt, "minmatchlen") && j + 1 < args.len() {
-            min_len = parse_i64(&args[j + 1])?.max(0);
-            j += 1;
+        } else if is(a, "minmatchlen") && i + 1 < args.len() {
+            min_len = parse_i64(&args[i + 1])?.max(0);
+            i += 1;
         } else {
             return Err(CommandError::Syntax);
         }
-        j += 1;
+        i += 1;
     }
-    if get_idx && get_len {
+    if want_idx && want_len {
         return Err(CommandError::err(
             "If you want both the length and indexes, please just use IDX.",
         ));
     }
-    if a.len() as u64 >= u32::MAX as u64 - 1 || b.len() as u64 >= u32::MAX as u64 - 1 {
-        return Err(CommandError::err("String too long for LCS"));
-    }
-    let (alen, blen) = (a.len(), b.len());
-    let cells = (alen as u64 + 1) * (blen as u64 + 1);
-    if cells * 4 > ctx.settings().proto_max_bulk_len {
+    let cells = (a.len() as u64 + 1).checked_mul(b.len() as u64 + 1);
+    if cells.is_none_or(|c| c.saturating_mul(4) > ctx.settings().proto_max_bulk_len) {
         return Err(CommandError::err(
             "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         ));
     }
-    let mut table: Vec<u32> = Vec::new();
-    if table.try_reserve_exact(cells as usize).is_err() {
-        return Err(CommandError::err(
-            "Insufficient memory, failed allocating transient memory for LCS",
-        ));
-    }
-    table.resize(cells as usize, 0);
-    let w = blen + 1;
-    for i in 1..=alen {
-        for k in 1..=blen {
-            table[i * w + k] = if a[i - 1] == b[k - 1] {
-                table[(i - 1) * w + k - 1] + 1
+    // dp[i][j] = LCS length of a[..i] and b[..j].
+    let w = b.len() + 1;
+    let mut dp = vec![0u32; (a.len() + 1) * w];
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            dp[i * w + j] = if a[i - 1] == b[j - 1] {
+                dp[(i - 1) * w + j - 1] + 1
             } else {
-                table[(i - 1) * w + k].max(table[i * w + k - 1])
+                dp[(i - 1) * w + j].max(dp[i * w + j - 1])
             };
         }
     }
-    let total = table[alen * w + blen];
-    if get_len {
+    let total = dp[a.len() * w + b.len()] as usize;
+    if want_len {
         return Ok(Reply::Int(total as i64));
     }
-
-    // Walk back from the end, collecting the subsequence and its contiguous ranges.
-    let mut result = vec![0u8; total as usize];
-    let mut idx = total as usize;
+    // Walk back from the end, collecting the subsequence and its matching ranges.
+    let mut result = vec![0u8; total];
+    let mut idx = total;
+    let (mut i, mut j) = (a.len(), b.len());
     let mut matches = Vec::new();
-    let (mut i, mut k) = (alen, blen);
-    // `range` = (a_start, a_end, b_start, b_end) of the match being extended.
-    let mut range: Option<(usize, usize, usize, usize)> = None;
-    while i > 0 && k > 0 {
-        let mut emit = false;
-        if a[i - 1] == b[k - 1] {
-            result[idx - 1] = a[i - 1];
-            range = Some(match range {
-                None => (i - 1, i - 1, k - 1, k - 1),
-                Some((as_, ae, bs, be)) if as_ == i && bs == k => (as_ - 1, ae, bs - 1, be),
-                Some(r) => {
-                    emit = true;
-                    r
+    let mut range: Option<(usize, usize, usize, usize)> = None; // (a_start, a_end, b_start, b_end)
+    let flush = |range: &mut Option<(usize, usize, usize, usize)>, matches: &mut Vec<Reply>| {
+        if let Some((as_, ae, bs, be)) = range.take() {
+            let len = ae - as_ + 1;
+            if len as i64 >= min_len {
+                let mut m = vec![
+                    Reply::Array(vec![Reply::Int(as_ as i64), Reply::Int(ae as i64)]),
+                    Reply::Array(vec![Reply::Int(bs as i64), Reply::Int(be as i64)]),
+                ];
+                if with_len {
+                    m.push(Reply::Int(len as i64));
                 }
-            });
-            if let Some((as_, _, bs, _)) = range {
-                if as_ == 0 || bs == 0 {
-                    emit = true;
-                }
+                matches.push(Reply::Array(m));
             }
-            idx -= 1;
-            i -= 1;
-            k -= 1;
-        } else {
-            if table[(i - 1) * w + k] > table[i * w + k - 1] {
-                i -= 1;
-            } else {
-                k -= 1;
-            }
-            emit = range.is_some();
         }
-        if emit {
-            if let Some((as_, ae, bs, be)) = range.take() {
-                let len = (ae - as_ + 1) as i64;
-                if get_idx && (min_len == 0 || len >= min_len) {
-                    let mut m = vec![
-                        Reply::Array(vec![Reply::Int(as_ as i64), Reply::Int(ae as i64)]),
-                        Reply::Array(vec![Reply::Int(bs as i64), Reply::Int(be as i64)]),
-                    ];
-                    if with_len {
-                        m.push(Reply::Int(len));
+    };
+    while i > 0 && j > 0 {
+        if a[i - 1] == b[j - 1] {
+            idx -= 1;
+            result[idx] = a[i - 1];
+            let (ai, bi) = (i - 1, j - 1);
+            match range {
+                Some((as_, _, bs, _)) if as_ == ai + 1 && bs == bi + 1 => {
+                    if let Some(r) = range.as_mut() {
+                        r.0 = ai;
+                        r.2 = bi;
                     }
-                    matches.push(Reply::Array(m));
+                }
+                _ => {
+                    flush(&mut range, &mut matches);
+                    range = Some((ai, ai, bi, bi));
                 }
             }
+            i -= 1;
+            j -= 1;
+        } else if dp[(i - 1) * w + j] > dp[i * w + j - 1] {
+            i -= 1;
+        } else {
+            j -= 1;
         }
     }
-    if get_idx {
+    flush(&mut range, &mut matches);
+    if want_idx {
         return Ok(Reply::Map(vec![
             (Reply::bulk("matches"), Reply::Array(matches)),
             (Reply::bulk("len"), Reply::Int(total as i64)),
         ]));
     }
-    Ok(Reply::Bulk(Bytes::from(result)))
+    Ok(Reply::bulk(result))
 }

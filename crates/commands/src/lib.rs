@@ -8,26 +8,33 @@
 //! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
-//! - Families: `string.rs`, `counter.rs` (INCR…, INCRBYFLOAT via `long_double.rs` and
-//!   `csrc/long_double.c`), `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `expire.rs`, `connection.rs`,
-//!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `introspection.rs`.
+//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
+//!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
+//!   `debug.rs`, `latency.rs`, `introspection.rs`.
 
 pub mod args;
 mod bitfield;
 mod bits;
 pub mod client;
 mod client_cmd;
+mod config_cmd;
 mod connection;
 mod counter;
 pub mod ctx;
+mod debug;
 pub mod dispatch;
+pub mod dump;
 pub mod error;
 mod expire;
+mod float;
+mod info;
 mod introspection;
 mod keys;
+mod latency;
 mod lcs;
-pub mod long_double;
+mod object;
 mod server;
+mod sharded;
 pub mod shared;
 pub mod slowlog;
 pub mod spec;

@@ -8,6 +8,9 @@ use crate::error::CommandResult;
 
 pub type Handler = fn(&mut Ctx<'_, '_>, &[Bytes]) -> CommandResult;
 
+/// Computes the (db, key) pairs a command locks from its arguments and current db.
+pub type KeysFn = fn(&[Bytes], usize) -> Vec<(usize, Bytes)>;
+
 /// Which shards a command holds while it runs.
 #[derive(Clone, Copy)]
 pub enum LockPlan {
@@ -23,7 +26,7 @@ pub enum LockPlan {
     /// Touches no keys at all (PING, CONFIG, INFO, MULTI): EXEC needs no shard for it.
     None,
     /// Computed from the arguments: (db, key) pairs (MOVE, COPY … DB n).
-    Custom(fn(&[Bytes], usize) -> Vec<(usize, Bytes)>),
+    Custom(KeysFn),
 }
 
 /// Command flags, named as in Redis's COMMAND INFO.

@@ -262,3 +262,19 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// The shipped example must stay a valid config that equals the defaults.
+    #[test]
+    fn redis_conf_example_loads_and_matches_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../redis.conf.example");
+        let c = Config::load(Some(&path), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let d = Config::load(None, &[]).unwrap_or_else(|e| panic!("{e}"));
+        for o in OPTIONS {
+            assert_eq!(c.get_value(o.name), d.get_value(o.name), "{}", o.name);
+        }
+    }
+}

@@ -6,6 +6,9 @@ use std::path::Path;
 
 use crate::options::OptionSpec;
 
+/// (directive, arguments, line number, line text)
+pub type Directive = (String, Vec<String>, usize, String);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// Redis's fatal config error block.
@@ -21,9 +24,7 @@ pub enum ConfigError {
 }
 
 /// Directives from a file, as (name, args) pairs in order.
-pub fn parse_config_file(
-    path: &Path,
-) -> Result<Vec<(String, Vec<String>, usize, String)>, ConfigError> {
+pub fn parse_config_file(path: &Path) -> Result<Vec<Directive>, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Open {
         path: path.display().to_string(),
         err,
@@ -31,9 +32,7 @@ pub fn parse_config_file(
     parse_config_text(&text)
 }
 
-pub(crate) fn parse_config_text(
-    text: &str,
-) -> Result<Vec<(String, Vec<String>, usize, String)>, ConfigError> {
+pub(crate) fn parse_config_text(text: &str) -> Result<Vec<Directive>, ConfigError> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();

@@ -42,8 +42,31 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         loop {
             match parser.next(&mut rbuf, client.authenticated) {
                 Ok(Some(args)) => {
+                    while let Some(wait) = snapkv_commands::dispatch::pause_wait(&shared, &args) {
+                        // Replies so far go out before this client waits out the pause.
+                        if write_out(&shared, &mut stream, &mut wbuf).await.is_err() {
+                            break 'conn;
+                        }
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = shared.pause.notify.notified() => {}
+                        }
+                    }
                     let reply = snapkv_commands::execute(&shared, &mut client, args);
                     emit(&mut client, &reply, &mut wbuf);
+                    let hard = client.settings.output_limit_normal.hard;
+                    if hard > 0 && wbuf.len() as u64 > hard {
+                        tracing::warn!(
+                            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                            info.id,
+                            info.addr
+                        );
+                        shared
+                            .stats
+                            .client_outbuf_limit_disconnections
+                            .fetch_add(1, Ordering::Relaxed);
+                        break 'conn;
+                    }
                     if client.close_after_reply {
                         let _ = write_out(&shared, &mut stream, &mut wbuf).await;
                         break 'conn;
@@ -107,6 +130,10 @@ async fn write_out(
         .stats
         .net_output_bytes
         .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
+    shared
+        .stats
+        .writes_processed
+        .fetch_add(1, Ordering::Relaxed);
     let r = stream.write_all(wbuf).await;
     wbuf.clear();
     if wbuf.capacity() > 4 * 1024 * 1024 {
@@ -121,7 +148,7 @@ async fn monitor(
     shared: &Shared,
     stream: &mut TcpStream,
     rbuf: &mut BytesMut,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<bytes::Bytes>,
+    mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
 ) {
     loop {
         tokio::select! {

@@ -38,10 +38,15 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
         let settings = shared.config.settings();
         let period = Duration::from_millis(1000 / settings.hz.max(1));
         let tick = Instant::now();
+        shared.stats.sample();
         // Redis's slow cycle budget: 25% of one period.
-        let expired = shared
-            .keyspace
-            .active_expire_cycle(&mut expire_cursor, period / 4);
+        let expired = if shared.active_expire.load(Ordering::Relaxed) {
+            shared
+                .keyspace
+                .active_expire_cycle(&mut expire_cursor, period / 4)
+        } else {
+            0
+        };
         shared
             .stats
             .expire_cycle_cpu_ms

@@ -58,7 +58,11 @@ fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
-pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+pub async fn accept_loop(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    workers: crate::workers::SharedWorkers,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -69,7 +73,17 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
                 continue;
             }
         };
-        tokio::spawn(admit(shared.clone(), stream, peer));
+        // Move the socket to its worker's runtime (its I/O driver must own it).
+        let std_stream = match stream.into_std() {
+            Ok(s) => s,
+            Err(_) => continue,
+        };
+        let shared = shared.clone();
+        workers.pick().spawn(async move {
+            if let Ok(stream) = TcpStream::from_std(std_stream) {
+                admit(shared, stream, peer).await;
+            }
+        });
     }
 }
 

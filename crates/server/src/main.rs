@@ -6,12 +6,15 @@
 //! - `connection.rs`: one task per client — read, frame, execute, reply per batch.
 //! - `cron.rs`: the background thread for `hz` work (active expiry, client timeouts).
 //! - `shutdown.rs`: SIGTERM/SIGINT and SHUTDOWN: stop accepting, close clients, exit.
+//! - `workers.rs`: the io-threads, one single-threaded runtime each.
+//!
 //! This is the only crate that knows tokio sockets.
 
 mod connection;
 mod cron;
 mod listener;
 mod shutdown;
+mod workers;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,9 +81,13 @@ fn main() {
         shards_per_db: 64,
     });
     let shared = Arc::new(Shared::new(keyspace, config));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name("snapkv-worker")
+    shared.stats.used_memory_startup.store(
+        snapkv_keyspace::memory::used_memory_now(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    // The main runtime only accepts connections and waits for signals; commands run on
+    // the worker runtimes.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
     let runtime = match runtime {
@@ -90,13 +97,23 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let code = runtime.block_on(run(shared));
-    // Don't wait for connection tasks stuck on slow peers.
+    let workers = match workers::Workers::start(threads) {
+        Ok(w) => Arc::new(w),
+        Err(e) => {
+            eprintln!("cannot start worker threads: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(run(shared, workers.clone()));
+    // Dropping the accept loops releases their handles on the workers.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    if let Ok(w) = Arc::try_unwrap(workers) {
+        w.stop();
+    }
     std::process::exit(code);
 }
 
-async fn run(shared: Arc<Shared>) -> i32 {
+async fn run(shared: Arc<Shared>, workers: workers::SharedWorkers) -> i32 {
     let settings = shared.config.settings();
     let listeners = match listener::bind(&settings).await {
         Ok(l) => l,
@@ -127,11 +144,11 @@ async fn run(shared: Arc<Shared>) -> i32 {
         snapkv_commands::REDIS_VERSION,
         std::process::id(),
         shared.tcp_port.load(std::sync::atomic::Ordering::Relaxed),
-        settings.io_threads
+        workers.len()
     );
     tracing::info!("Ready to accept connections tcp");
     for l in listeners {
-        tokio::spawn(listener::accept_loop(shared.clone(), l));
+        tokio::spawn(listener::accept_loop(shared.clone(), l, workers.clone()));
     }
     let code = shutdown::wait(&shared).await;
     cron.stop();

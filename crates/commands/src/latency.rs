@@ -1,0 +1,195 @@
+//! The latency monitor: events slower than `latency-monitor-threshold` ms, kept per event
+//! name (LATEST, HISTORY, RESET, DOCTOR, HELP), like Redis's latency.c.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use snapkv_protocol::Reply;
+
+use crate::ctx::Ctx;
+use crate::error::{CommandError, CommandResult};
+use crate::object::help_reply;
+use crate::spec::{flags::*, CommandSpec, LockPlan};
+
+/// Redis's `LATENCY_TS_LEN`.
+const HISTORY: usize = 160;
+
+#[derive(Default)]
+struct Series {
+    samples: VecDeque<(u64, u64)>,
+    max: u64,
+}
+
+#[derive(Default)]
+pub struct LatencyMonitor {
+    events: Mutex<BTreeMap<&'static str, Series>>,
+}
+
+impl LatencyMonitor {
+    /// Records `ms` for `event` now (one sample per second, keeping the max).
+    pub fn record(&self, event: &'static str, ms: u64) {
+        let now = snapkv_keyspace::clock::now_ms() / 1000;
+        let mut events = self.events.lock();
+        let s = events.entry(event).or_default();
+        match s.samples.back_mut() {
+            Some(last) if last.0 == now => last.1 = last.1.max(ms),
+            _ => s.samples.push_back((now, ms)),
+        }
+        while s.samples.len() > HISTORY {
+            s.samples.pop_front();
+        }
+        s.max = s.max.max(ms);
+    }
+}
+
+pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new("latency", -2, 0, "server", help)
+    .lock(LockPlan::None)
+    .subs(SUBCOMMANDS)
+    .doc("A container for latency diagnostics commands.", "2.8.13")];
+
+static SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new(
+        "latency|latest",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        latest,
+    )
+    .lock(LockPlan::None)
+    .doc(
+        "Returns the latest latency samples for all events.",
+        "2.8.13",
+    ),
+    CommandSpec::new(
+        "latency|history",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        history,
+    )
+    .lock(LockPlan::None)
+    .doc("Returns timestamp-latency samples for an event.", "2.8.13"),
+    CommandSpec::new(
+        "latency|reset",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        reset,
+    )
+    .lock(LockPlan::None)
+    .doc("Resets the latency data for one or more events.", "2.8.13"),
+    CommandSpec::new(
+        "latency|doctor",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        doctor,
+    )
+    .lock(LockPlan::None)
+    .doc(
+        "Returns a human-readable latency analysis report.",
+        "2.8.13",
+    ),
+    CommandSpec::new("latency|help", 2, LOADING | STALE, "server", help)
+        .lock(LockPlan::None)
+        .doc(
+            "Returns helpful text about the different subcommands.",
+            "2.8.13",
+        ),
+];
+
+const HELP: &[&str] = &[
+    "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return a human readable latency analysis report.",
+    "GRAPH <event>",
+    "    Return an ASCII latency graph for the <event> class.",
+    "HISTORY <event>",
+    "    Return time-latency samples for the <event> class.",
+    "LATEST",
+    "    Return the latest latency samples for all events.",
+    "RESET [<event> ...]",
+    "    Reset latency data of one or more <event> classes.",
+    "    (default: reset all data for all event classes)",
+    "HISTOGRAM [COMMAND ...]",
+    "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+    "    If no commands are specified then all histograms are replied.",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    Ok(help_reply(HELP))
+}
+
+fn latest(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    let events = ctx.shared.latency.events.lock();
+    Ok(Reply::Array(
+        events
+            .iter()
+            .filter_map(|(name, s)| {
+                let (t, ms) = s.samples.back()?;
+                Some(Reply::Array(vec![
+                    Reply::bulk(*name),
+                    Reply::Int(*t as i64),
+                    Reply::Int(*ms as i64),
+                    Reply::Int(s.max as i64),
+                ]))
+            })
+            .collect(),
+    ))
+}
+
+fn history(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let name = String::from_utf8_lossy(&args[2]);
+    let events = ctx.shared.latency.events.lock();
+    let Some(s) = events.iter().find(|(n, _)| **n == name).map(|(_, s)| s) else {
+        return Ok(Reply::Array(vec![]));
+    };
+    Ok(Reply::Array(
+        s.samples
+            .iter()
+            .map(|(t, ms)| Reply::Array(vec![Reply::Int(*t as i64), Reply::Int(*ms as i64)]))
+            .collect(),
+    ))
+}
+
+fn reset(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let mut events = ctx.shared.latency.events.lock();
+    let n = if args.len() == 2 {
+        let n = events.len();
+        events.clear();
+        n
+    } else {
+        let before = events.len();
+        let names: Vec<String> = args[2..]
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        events.retain(|n, _| !names.iter().any(|x| x == n));
+        before - events.len()
+    };
+    Ok(Reply::Int(n as i64))
+}
+
+fn doctor(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    let events = ctx.shared.latency.events.lock();
+    let text = if events.is_empty() {
+        "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep tonight.\n".to_string()
+    } else {
+        let mut t = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
+        for (i, (name, s)) in events.iter().enumerate() {
+            let avg = s.samples.iter().map(|x| x.1).sum::<u64>() / s.samples.len().max(1) as u64;
+            t.push_str(&format!(
+                "{}. {name}: {} latency spikes (average {avg}ms, worst {}ms).\n",
+                i + 1,
+                s.samples.len(),
+                s.max
+            ));
+        }
+        t
+    };
+    let _ = CommandError::Syntax;
+    Ok(Reply::Verbatim(Bytes::from(text)))
+}
