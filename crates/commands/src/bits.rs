@@ -303,3 +303,24 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     );
     Ok(Reply::Int(max as i64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_masks_counts() {
+        assert_eq!(normalise(0, -1, 3), Some((0, 2)));
+        assert_eq!(normalise(-1, -3, 3), None);
+        assert_eq!(normalise(5, 100, 3), None);
+        assert_eq!(normalise(i64::MIN, i64::MAX, 3), Some((0, 2)));
+        assert_eq!(byte_mask(0, 0, 7), 0xff);
+        assert_eq!(byte_mask(0, 1, 6), 0b0111_1110);
+        assert_eq!(byte_mask(1, 1, 9), 0b1100_0000);
+        assert_eq!(count_range(b"foobar", 0, 47), 26);
+        assert_eq!(count_range(b"foobar", 8, 15), 6);
+        assert_eq!(count_range(b"foobar", 5, 30), 17);
+        let ones = [0xffu8; 40];
+        assert_eq!(count_range(&ones, 3, 40 * 8 - 2), 40 * 8 - 4);
+    }
+}

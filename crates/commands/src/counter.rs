@@ -81,7 +81,8 @@ fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
-    let current = match ctx.ks.get(db, &args[1]) {
+    // A write lookup, as Redis's `lookupKeyWrite`: no keyspace hit/miss is counted.
+    let current = match ctx.ks.peek(db, &args[1]) {
         None => None,
         Some(e) => Some(e.value.as_str().ok_or(CommandError::WrongType)?.to_vec()),
     };
