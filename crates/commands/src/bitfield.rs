@@ -9,7 +9,6 @@ use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::spec::{flags::*, CommandSpec};
-use crate::string::read_string;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("bitfield", -2, WRITE | DENYOOM, "bitmap", bitfield)
@@ -272,17 +271,27 @@ fn run(ctx: &mut Ctx, args: &[Bytes], read_only_cmd: bool) -> CommandResult {
     let ops = parse_ops(ctx, args)?;
     let writes = ops.iter().any(|o| o.kind != Kind::Get);
     if !writes {
-        let v = read_string(ctx, &args[1])?.unwrap_or_default();
-        let out = ops
-            .iter()
-            .map(|o| {
-                Reply::Int(if o.signed {
-                    get_signed(&v, o.offset, o.bits)
-                } else {
-                    get_bits(&v, o.offset, o.bits) as i64
+        let read = |v: &[u8]| -> Vec<Reply> {
+            ops.iter()
+                .map(|o| {
+                    Reply::Int(if o.signed {
+                        get_signed(v, o.offset, o.bits)
+                    } else {
+                        get_bits(v, o.offset, o.bits) as i64
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
+        // Read in place (no copy of the whole bitmap); a missing key reads as zeroes.
+        let db = ctx.db();
+        let out = match ctx.ks.get(db, &args[1]) {
+            None => read(&[]),
+            Some(e) => e
+                .value
+                .as_str()
+                .ok_or(CommandError::WrongType)?
+                .with_bytes(read),
+        };
         return Ok(Reply::Array(out));
     }
     if read_only_cmd {

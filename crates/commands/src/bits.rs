@@ -95,11 +95,17 @@ fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 fn getbit(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let offset = bit_offset(ctx, &args[2])?;
-    let Some(v) = read_string(ctx, &args[1])? else {
+    let db = ctx.db();
+    let Some(e) = ctx.ks.get(db, &args[1]) else {
         return Ok(Reply::Int(0));
     };
     let byte = (offset >> 3) as usize;
-    let bit = v.get(byte).is_some_and(|b| b & (0x80 >> (offset & 7)) != 0);
+    // Read in place: copying a large bitmap per GETBIT would make it O(size).
+    let bit = e
+        .value
+        .as_str()
+        .ok_or(CommandError::WrongType)?
+        .with_bytes(|v| v.get(byte).is_some_and(|b| b & (0x80 >> (offset & 7)) != 0));
     Ok(Reply::Int(bit as i64))
 }
 

@@ -437,13 +437,16 @@ pub fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 fn getrange(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let start = parse_i64(&args[2])?;
     let end = parse_i64(&args[3])?;
-    let Some(v) = read_string(ctx, &args[1])? else {
+    let db = ctx.db();
+    let Some(e) = ctx.ks.get(db, &args[1]) else {
         return Ok(Reply::bulk(Bytes::new()));
     };
-    Ok(match clamp_range(start, end, v.len()) {
-        Some((s, e)) => Reply::Bulk(v.slice(s..=e)),
+    // Copy only the requested range, not the whole value.
+    let s = e.value.as_str().ok_or(CommandError::WrongType)?;
+    Ok(s.with_bytes(|v| match clamp_range(start, end, v.len()) {
+        Some((s, e)) => Reply::Bulk(Bytes::copy_from_slice(&v[s..=e])),
         None => Reply::bulk(Bytes::new()),
-    })
+    }))
 }
 
 #[cfg(test)]
