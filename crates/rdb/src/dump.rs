@@ -79,27 +79,6 @@ pub fn parse_dump_payload(payload: &[u8]) -> Result<Value> {
     Ok(v)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redis_dump_of_small_string() {
-        // `SET k hello` then `DUMP k` on Redis 7.0.
-        let want = b"\x00\x05hello\x0a\x00";
-        let p = dump_payload(&Value::Str(b"hello".to_vec()));
-        assert_eq!(&p[..want.len()], want);
-        assert_eq!(
-            parse_dump_payload(&p).unwrap(),
-            Value::Str(b"hello".to_vec())
-        );
-        let mut bad = p.clone();
-        bad[2] ^= 1;
-        assert!(parse_dump_payload(&bad).is_err());
-        assert!(parse_dump_payload(&p[..5]).is_err());
-    }
-}
-
 /// Building DUMP payloads from borrowed data (no owned `Value`): each call appends the
 /// type byte and the value, then `finish_dump` appends the footer.
 ///
@@ -173,5 +152,26 @@ impl ValueEncoder for Encoder {
     }
     fn dump_stream(&mut self, out: &mut Vec<u8>, stream: &crate::value::Stream) {
         let _ = self.stream(out, None, stream);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_dump_of_small_string() {
+        // `SET k hello` then `DUMP k` on Redis 7.0.
+        let want = b"\x00\x05hello\x0a\x00";
+        let p = dump_payload(&Value::Str(b"hello".to_vec()));
+        assert_eq!(&p[..want.len()], want);
+        assert_eq!(
+            parse_dump_payload(&p).unwrap(),
+            Value::Str(b"hello".to_vec())
+        );
+        let mut bad = p.clone();
+        bad[2] ^= 1;
+        assert!(parse_dump_payload(&bad).is_err());
+        assert!(parse_dump_payload(&p[..5]).is_err());
     }
 }
