@@ -86,6 +86,7 @@ fn main() {
         shards_per_db: 64,
     });
     let shared = Arc::new(Shared::new(keyspace, config));
+    let _ = shared.me.set(Arc::downgrade(&shared));
     shared.stats.used_memory_startup.store(
         snapkv_keyspace::memory::used_memory_now(),
         std::sync::atomic::Ordering::Relaxed,

@@ -11,12 +11,14 @@
 //! - `load.rs`: [`load_file`] — start-up loading through the streaming RDB reader, with
 //!   progress for INFO's `loading_*` fields; expired keys dropped; a value type the
 //!   keyspace cannot hold yet stops the load with a clear error (never a silent drop).
-//! - Next (the snapshot issue): `forkless.rs` (epoch cut + `SegmentCapture` hook +
-//!   background serialiser over a bounded queue), `fork.rs` (lock all shards, `fork()`,
+//! - `forkless.rs`: the forkless engine (epoch cut, `SegmentCapture` hook, background
+//!   walk and serialiser) — without its memory bound and throttling yet.
+//! - Next (the snapshot issue): `fork.rs` (lock all shards, `fork()`,
 //!   the child serialises with the held guards), `policy.rs` (engine choice from
 //!   `reserved-memory-percent`), `throttle.rs` (async writer delays), `schedule.rs`
 //!   (save points).
 
+pub mod forkless;
 mod load;
 mod serialize;
 mod sink;
