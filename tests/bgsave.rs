@@ -151,3 +151,73 @@ fn flushdb_during_bgsave_keeps_the_snapshot_whole() {
     drop(loaded);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn failed_bgsave_refuses_writes_until_a_save_succeeds() {
+    let dir = temp_dir("misconf");
+    let s = Server::start_in(Kind::Snapkv, &dir, &["--save", "3600 1000000"]);
+    let mut c = s.conn();
+    c.cmd(&["SET", "k", "v"]);
+    // A target that cannot be replaced: dbfilename names a non-empty directory.
+    std::fs::create_dir_all(dir.join("blocked").join("x")).unwrap();
+    c.cmd(&["CONFIG", "SET", "dbfilename", "blocked"]);
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Value::Simple("Background saving started".into())
+    );
+    let start = Instant::now();
+    loop {
+        let info = c.cmd(&["INFO", "persistence"]).as_str();
+        if info.contains("rdb_bgsave_in_progress:0") {
+            assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let err = c.cmd(&["SET", "k", "w"]);
+    assert!(
+        matches!(&err, Value::Error(e) if e.starts_with("MISCONF ")),
+        "{err}"
+    );
+    assert_eq!(c.cmd(&["GET", "k"]), Value::Bulk(b"v".to_vec()));
+    // No temp file left behind.
+    assert!(!std::fs::read_dir(&dir).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("temp-")));
+    // Fixed: the next save succeeds and writes are accepted again.
+    c.cmd(&["CONFIG", "SET", "dbfilename", "dump.rdb"]);
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Value::Simple("Background saving started".into())
+    );
+    wait_bgsave(&mut c);
+    assert_eq!(c.cmd(&["SET", "k", "w"]), Value::Simple("OK".into()));
+    drop(s);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn save_points_trigger_background_saves() {
+    let dir = temp_dir("savepoints");
+    let s = Server::start_in(Kind::Snapkv, &dir, &["--save", "1 3"]);
+    let mut c = s.conn();
+    for i in 0..5 {
+        c.cmd(&["SET", &format!("k{i}"), "v"]);
+    }
+    let start = Instant::now();
+    while !dir.join("dump.rdb").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no automatic save"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_bgsave(&mut c);
+    let info = c.cmd(&["INFO", "persistence"]).as_str();
+    assert!(info.contains("rdb_changes_since_last_save:0"), "{info}");
+    drop(s);
+    std::fs::remove_dir_all(&dir).ok();
+}
