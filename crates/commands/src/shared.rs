@@ -175,6 +175,12 @@ pub struct PersistenceState {
     pub last_cow_entries: AtomicU64,
     /// BGSAVE SCHEDULE asked for a save while one was running.
     pub scheduled: AtomicBool,
+    /// Engine of the last background save and why it was chosen.
+    pub last_method: Mutex<(&'static str, String)>,
+    pub latest_fork_usec: AtomicU64,
+    pub total_forks: AtomicU64,
+    /// Copy-on-write bytes the last fork child caused (`rdb_last_cow_size`).
+    pub last_cow_bytes: AtomicU64,
 }
 
 pub struct Shared {
