@@ -299,3 +299,63 @@ fn killing_the_fork_child_keeps_the_old_dump_and_removes_its_temp_file() {
     drop(s);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn forkless_throttles_writers_when_its_queue_is_full_and_still_finishes() {
+    let dir = temp_dir("throttle");
+    let s = Server::start_in(
+        Kind::Snapkv,
+        &dir,
+        &[
+            "--snapshot-method",
+            "forkless",
+            "--snapshot-buffer-limit",
+            "64kb",
+            "--snapshot-throttle-max-delay",
+            "2",
+        ],
+    );
+    let mut c = s.conn();
+    for round in 0..4 {
+        pipeline_mset(&mut c, 0, PAIRS, &format!("{round}{}", "y".repeat(100)));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let port = s.port;
+        std::thread::spawn(move || {
+            let mut c = Conn::connect(port).unwrap();
+            let mut round = 0;
+            while !stop.load(Ordering::Relaxed) {
+                pipeline_mset(
+                    &mut c,
+                    (round * 7919) % (PAIRS - 100),
+                    100,
+                    &format!("t{round}"),
+                );
+                round += 1;
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Value::Simple("Background saving started".into())
+    );
+    wait_bgsave(&mut c);
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let info = c.cmd(&["INFO", "persistence"]).as_str();
+    let delayed: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("snapshot_writes_delayed:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(delayed > 0, "no write was throttled:\n{info}");
+    drop(c);
+    drop(s);
+    let loaded = Server::start_in(Kind::Snapkv, &dir, &[]);
+    assert_eq!(check_pairs(&mut loaded.conn()), PAIRS);
+    drop(loaded);
+    std::fs::remove_dir_all(&dir).ok();
+}

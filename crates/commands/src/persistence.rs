@@ -190,6 +190,9 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
     debug_assert_eq!(engine, Engine::Forkless);
     *p.last_method.lock() = ("forkless", reason);
     let (capture, epoch) = snapkv_snapshot::forkless::start(&shared.keyspace);
+    p.writes_delayed.store(0, Relaxed);
+    p.write_delay_us.store(0, Relaxed);
+    *p.capture.write() = Some(capture.clone());
     let progress = std::sync::Arc::new(snapkv_snapshot::forkless::Progress::default());
     *p.progress.lock() = Some(progress.clone());
     tracing::info!("Background saving started (forkless, epoch {epoch})");
@@ -217,10 +220,12 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
             s.persistence
                 .last_cow_entries
                 .store(capture.captured_by_writers.load(Relaxed), Relaxed);
+            *s.persistence.capture.write() = None;
             finish_bgsave(s, started, &dirty_at_start, result);
         });
     if let Err(e) = spawned {
         shared.keyspace.set_capture(None);
+        *p.capture.write() = None;
         p.bgsave_in_progress.store(false, Relaxed);
         return Err(e.to_string());
     }

@@ -181,6 +181,11 @@ pub struct PersistenceState {
     pub total_forks: AtomicU64,
     /// Copy-on-write bytes the last fork child caused (`rdb_last_cow_size`).
     pub last_cow_bytes: AtomicU64,
+    /// The running forkless snapshot's capture queue (for writer throttling).
+    pub capture: parking_lot::RwLock<Option<std::sync::Arc<snapkv_snapshot::forkless::Capture>>>,
+    /// Writes delayed, and their total delay in µs, during the current/last snapshot.
+    pub writes_delayed: AtomicU64,
+    pub write_delay_us: AtomicU64,
 }
 
 pub struct Shared {

@@ -18,8 +18,8 @@
 //! - `policy.rs`: engine choice (`snapshot-method auto`): fork when the memory headroom
 //!   covers the estimated copy-on-write growth, else forkless.
 //! - Save points are scheduled by the server's cron thread.
-//! - Next (the snapshot issue): `throttle.rs` (the forkless queue's memory bound and
-//!   asynchronous writer delays).
+//! - `throttle.rs`: the forkless queue's memory bound, as asynchronous delays for write
+//!   commands.
 
 pub mod fork;
 pub mod forkless;
@@ -27,6 +27,7 @@ mod load;
 pub mod policy;
 mod serialize;
 mod sink;
+pub mod throttle;
 
 pub use load::{load_file, LoadError, LoadStats};
 pub use serialize::{entry_to_rdb, write_locked, SaveStats};
