@@ -175,3 +175,153 @@ fn unloadable_dumps_stop_startup_with_a_clear_error() {
     assert!(err.contains("mylist") && err.contains("list"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Writes a dump of `n` keys with redis-server (fast to produce, and a real Redis file).
+fn big_dump(dir: &std::path::Path, n: usize) {
+    let r = Server::start_in(Kind::Redis, dir, &[]);
+    let mut c = r.conn();
+    let mut wire = Vec::new();
+    for i in 0..n {
+        let (k, v) = (format!("key:{i}"), format!("{i}-{}", "v".repeat(90)));
+        wire.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n",
+                k.len(),
+                v.len()
+            )
+            .as_bytes(),
+        );
+    }
+    c.send_raw(&wire);
+    for _ in 0..n {
+        c.read().unwrap();
+    }
+    assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
+}
+
+#[test]
+fn loading_is_visible_and_commands_wait_for_it() {
+    let dir = temp_dir("loading");
+    big_dump(&dir, 400_000);
+    let port = snapkv_e2e::free_port();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Kill(
+        Command::new(snapkv_e2e::snapkv_binary())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+            ])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut saw_loading = false;
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(mut c) = snapkv_e2e::Conn::connect(port) {
+            let info = c.cmd(&["INFO", "persistence"]).as_str();
+            if info.contains("loading:1") {
+                assert!(info.contains("loading_total_bytes:"), "{info}");
+                let get = c.cmd(&["GET", "key:1"]);
+                assert!(
+                    get == Value::Error("LOADING Redis is loading the dataset in memory".into())
+                        || get.as_bytes().is_some(),
+                    "{get}"
+                );
+                saw_loading = saw_loading || get.is_error();
+            } else if info.contains("loading:0") {
+                assert_eq!(c.cmd(&["DBSIZE"]), Value::Int(400_000));
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "never finished loading"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        saw_loading,
+        "the load finished before any client could see it"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn kill_9_mid_save_keeps_the_previous_dump_and_cleans_the_temp_file() {
+    let dir = temp_dir("kill9");
+    let mut s = Server::start_in(Kind::Snapkv, &dir, &["--snapshot-method", "forkless"]);
+    let mut c = s.conn();
+    c.cmd(&["SET", "marker", "old"]);
+    assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
+    let old = std::fs::read(dir.join("dump.rdb")).unwrap();
+    let mut wire = Vec::new();
+    for i in 0..300_000 {
+        let (k, v) = (format!("k{i}"), "z".repeat(200));
+        wire.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n",
+                k.len(),
+                v.len()
+            )
+            .as_bytes(),
+        );
+    }
+    c.send_raw(&wire);
+    for _ in 0..300_000 {
+        c.read().unwrap();
+    }
+    c.send(&["BGSAVE"]);
+    // Kill as soon as the temp file exists.
+    let start = std::time::Instant::now();
+    while !std::fs::read_dir(&dir).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("temp-")
+    }) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no temp file appeared"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    s.signal(libc::SIGKILL);
+    s.wait_exit(Duration::from_secs(5)).expect("killed");
+    assert_eq!(
+        std::fs::read(dir.join("dump.rdb")).unwrap(),
+        old,
+        "previous dump changed"
+    );
+    drop(s);
+    let s = Server::start_in(Kind::Snapkv, &dir, &[]);
+    assert_eq!(
+        s.conn().cmd(&["GET", "marker"]),
+        Value::Bulk(b"old".to_vec())
+    );
+    let temps = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("temp-")
+        })
+        .count();
+    assert_eq!(temps, 0, "stale temp file not removed at start-up");
+    drop(s);
+    std::fs::remove_dir_all(&dir).ok();
+}

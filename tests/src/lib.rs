@@ -306,10 +306,12 @@ impl Server {
                 return false;
             }
             if let Ok(mut c) = Conn::connect(self.port) {
-                // Any answer will do (NOAUTH too): the server is serving.
+                // Any answer will do (NOAUTH too) but LOADING: the server is serving.
                 c.send_raw(b"PING\r\n");
-                if c.read().is_ok() {
-                    return true;
+                match c.read() {
+                    Ok(Value::Error(e)) if e.starts_with("LOADING") => {}
+                    Ok(_) => return true,
+                    Err(_) => {}
                 }
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -58,6 +58,14 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: Vec<Bytes>) -> R
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return reject(shared, client, Some(idx), CommandError::NoAuth);
     }
+    if !spec.has(flags::LOADING) && shared.loading.load(Ordering::Relaxed) {
+        return reject(
+            shared,
+            client,
+            Some(idx),
+            CommandError::Custom("LOADING Redis is loading the dataset in memory".into()),
+        );
+    }
     if client.multi.is_some() && !MULTI_IMMEDIATE.contains(&spec.name) {
         if spec.has(flags::NO_MULTI) {
             return reject(

@@ -261,6 +261,17 @@ fn shard_totals(ctx: &mut Ctx) -> (snapkv_keyspace::ShardStats, Vec<(usize, usiz
 fn persistence(ctx: &mut Ctx, o: &mut String) {
     let (totals, _) = shard_totals(ctx);
     let p = &ctx.shared.persistence;
+    let loading_fields = p.loading.lock().as_ref().map(|(pr, total, start)| {
+        let loaded = pr.bytes_read();
+        let now = snapkv_keyspace::clock::now_ms() / 1000;
+        let elapsed = now.saturating_sub(*start).max(1);
+        let perc = if *total > 0 { loaded as f64 * 100.0 / *total as f64 } else { 0.0 };
+        let eta = if loaded > 0 { (total.saturating_sub(loaded)) * elapsed / loaded } else { 1 };
+        format!(
+            "loading_start_time:{start}\r\nloading_total_bytes:{total}\r\nloading_rdb_used_mem:0\r\nloading_loaded_bytes:{loaded}\r\nloading_loaded_perc:{perc:.2}\r\nloading_eta_seconds:{eta}\r\nloading_loaded_keys:{}\r\n",
+            pr.keys_loaded()
+        )
+    });
     let running = p.bgsave_in_progress.load(Relaxed);
     let (processed, total) = p
         .progress
@@ -286,8 +297,9 @@ fn persistence(ctx: &mut Ctx, o: &mut String) {
     };
     let _ = write!(
         o,
-        "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{processed}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current_secs}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\nrdb_last_bgsave_method:{}\r\nrdb_last_bgsave_method_reason:{}\r\nrdb_last_bgsave_cow_entries:{}\r\nsnapshot_writes_delayed:{}\r\nsnapshot_write_delay_usec:{}\r\n",
+        "loading:{}\r\n{}async_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{processed}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current_secs}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\nrdb_last_bgsave_method:{}\r\nrdb_last_bgsave_method_reason:{}\r\nrdb_last_bgsave_cow_entries:{}\r\nsnapshot_writes_delayed:{}\r\nsnapshot_write_delay_usec:{}\r\n",
         ctx.shared.loading.load(Relaxed) as u8,
+        loading_fields.unwrap_or_default(),
         totals.dirty,
         p.bgsave_in_progress.load(Relaxed) as u8,
         p.lastsave_secs.load(Relaxed),

@@ -186,6 +186,8 @@ pub struct PersistenceState {
     /// Writes delayed, and their total delay in µs, during the current/last snapshot.
     pub writes_delayed: AtomicU64,
     pub write_delay_us: AtomicU64,
+    /// While loading at start-up: (progress, file size, start time in Unix seconds).
+    pub loading: Mutex<Option<(std::sync::Arc<snapkv_rdb::Progress>, u64, u64)>>,
 }
 
 pub struct Shared {

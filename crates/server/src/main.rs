@@ -91,11 +91,6 @@ fn main() {
         snapkv_keyspace::memory::used_memory_now(),
         std::sync::atomic::Ordering::Relaxed,
     );
-    if let Err(e) = load_dump(&shared) {
-        tracing::error!("{e}");
-        eprintln!("{e}");
-        std::process::exit(1);
-    }
     // The main runtime only accepts connections and waits for signals; commands run on
     // the worker runtimes.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -161,6 +156,15 @@ async fn run(shared: Arc<Shared>, workers: workers::SharedWorkers) -> i32 {
     for l in listeners {
         tokio::spawn(listener::accept_loop(shared.clone(), l, workers.clone()));
     }
+    // Load while already listening: clients get -LOADING (and INFO the progress) until
+    // the dataset is in; a file that cannot be loaded stops the server.
+    let s = shared.clone();
+    let loaded = tokio::task::spawn_blocking(move || load_dump(&s)).await;
+    if let Err(e) = loaded.map_err(|e| e.to_string()).and_then(|r| r) {
+        tracing::error!("{e}");
+        eprintln!("{e}");
+        return 1;
+    }
     let code = shutdown::wait(&shared).await;
     cron.stop();
     if !settings.pidfile.is_empty() {
@@ -173,21 +177,29 @@ async fn run(shared: Arc<Shared>, workers: workers::SharedWorkers) -> i32 {
 /// Loads `dbfilename` from the data directory when it exists. A file that cannot be
 /// loaded stops start-up: starting empty would lose the data.
 fn load_dump(shared: &Shared) -> Result<(), String> {
+    use std::sync::atomic::Ordering::Relaxed;
     let settings = shared.config.settings();
+    for stale in snapkv_snapshot::remove_stale_temp_files(std::path::Path::new(".")) {
+        tracing::warn!(
+            "Removed the temp file of an interrupted save: {}",
+            stale.display()
+        );
+    }
     let path = std::path::Path::new(&settings.dbfilename);
     if !path.exists() {
         return Ok(());
     }
-    shared
-        .loading
-        .store(true, std::sync::atomic::Ordering::Relaxed);
     let started = std::time::Instant::now();
-    let mut progress = None;
-    let stats = snapkv_snapshot::load_file(&shared.keyspace, path, &mut progress)
-        .map_err(|e| e.to_string())?;
-    shared
-        .loading
-        .store(false, std::sync::atomic::Ordering::Relaxed);
+    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let result = snapkv_snapshot::load_file(&shared.keyspace, path, |progress| {
+        let now = snapkv_keyspace::clock::now_ms() / 1000;
+        *shared.persistence.loading.lock() = Some((progress, total, now));
+        // Flagged only once the progress is published: loading:1 always has its fields.
+        shared.loading.store(true, Relaxed);
+    });
+    *shared.persistence.loading.lock() = None;
+    shared.loading.store(false, Relaxed);
+    let stats = result.map_err(|e| e.to_string())?;
     tracing::info!(
         "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys dropped)",
         started.elapsed().as_secs_f64(),

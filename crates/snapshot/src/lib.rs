@@ -29,6 +29,6 @@ mod serialize;
 mod sink;
 pub mod throttle;
 
-pub use load::{load_file, LoadError, LoadStats};
+pub use load::{load_file, remove_stale_temp_files, LoadError, LoadStats};
 pub use serialize::{entry_to_rdb, write_locked, SaveStats};
 pub use sink::{FileSink, SinkError};

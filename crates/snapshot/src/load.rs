@@ -32,11 +32,12 @@ pub enum LoadError {
     DbOutOfRange { db: u64, databases: usize },
 }
 
-/// Loads `path` into `ks` (which should be empty). `progress` is filled as it goes.
+/// Loads `path` into `ks` (which should be empty). `on_start` receives the progress
+/// counters (bytes read, keys loaded) as soon as the file is open, for INFO.
 pub fn load_file(
     ks: &Keyspace,
     path: &Path,
-    progress: &mut Option<Arc<Progress>>,
+    on_start: impl FnOnce(Arc<Progress>),
 ) -> Result<LoadStats, LoadError> {
     let file = File::open(path).map_err(|err| LoadError::Io {
         path: path.display().to_string(),
@@ -44,7 +45,7 @@ pub fn load_file(
     })?;
     let mut reader = Reader::new(BufReader::with_capacity(1 << 20, file))?;
     reader.drop_expired_before(clock::now_ms() as i64);
-    *progress = Some(reader.progress());
+    on_start(reader.progress());
     let mut stats = LoadStats::default();
     while let Some(event) = reader.next_event()? {
         let Event::Entry(e) = event else { continue };
@@ -78,4 +79,29 @@ pub fn load_file(
     // Loading is not a change to be saved again.
     ks.clear_dirty();
     Ok(stats)
+}
+
+/// Removes `temp-<pid>.rdb` files in `dir` left by processes that no longer exist (a
+/// server or fork child killed mid-save); the dump itself is never touched.
+pub fn remove_stale_temp_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("temp-")
+            .and_then(|r| r.strip_suffix(".rdb"))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        let alive = pid == std::process::id() as i32 || unsafe { libc::kill(pid, 0) } == 0;
+        if !alive && std::fs::remove_file(e.path()).is_ok() {
+            removed.push(e.path());
+        }
+    }
+    removed
 }
