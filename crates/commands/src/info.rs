@@ -266,7 +266,7 @@ fn persistence(ctx: &mut Ctx, o: &mut String) {
         let now = snapkv_keyspace::clock::now_ms() / 1000;
         let elapsed = now.saturating_sub(*start).max(1);
         let perc = if *total > 0 { loaded as f64 * 100.0 / *total as f64 } else { 0.0 };
-        let eta = if loaded > 0 { (total.saturating_sub(loaded)) * elapsed / loaded } else { 1 };
+        let eta = (total.saturating_sub(loaded) * elapsed).checked_div(loaded).unwrap_or(1);
         format!(
             "loading_start_time:{start}\r\nloading_total_bytes:{total}\r\nloading_rdb_used_mem:0\r\nloading_loaded_bytes:{loaded}\r\nloading_loaded_perc:{perc:.2}\r\nloading_eta_seconds:{eta}\r\nloading_loaded_keys:{}\r\n",
             pr.keys_loaded()
