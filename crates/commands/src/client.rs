@@ -47,7 +47,9 @@ pub struct ClientInfo {
     pub name: Mutex<Option<Bytes>>,
     pub db: AtomicUsize,
     pub last_interaction_ms: AtomicU64,
-    pub last_cmd: Mutex<&'static str>,
+    /// The last command's index in the command table + 1 (0 = none yet): an atomic,
+    /// not a lock, because it is written on every command.
+    pub last_cmd: AtomicUsize,
     pub resp: AtomicUsize,
     /// Set by CLIENT KILL (or maxclients, output limits); the connection closes asap.
     pub killed: AtomicBool,
@@ -71,7 +73,7 @@ impl ClientInfo {
             name: Mutex::new(None),
             db: AtomicUsize::new(0),
             last_interaction_ms: AtomicU64::new(now_ms),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: AtomicUsize::new(0),
             resp: AtomicUsize::new(2),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),

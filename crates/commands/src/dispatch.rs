@@ -92,6 +92,8 @@ fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: Comm
         .stats
         .total_error_replies
         .fetch_add(1, Ordering::Relaxed);
+    let e = e.to_string();
+    shared.count_error(&e);
     if let Some(i) = idx {
         shared
             .commands
@@ -99,7 +101,7 @@ fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: Comm
             .rejected
             .fetch_add(1, Ordering::Relaxed);
     }
-    e.into()
+    Reply::Error(e)
 }
 
 /// Evicts while over `maxmemory`; true if still over afterwards (the OOM answer).
@@ -158,6 +160,7 @@ pub fn run(
     args: &[Bytes],
     locked: &mut Locked<'_>,
 ) -> Reply {
+    client.info.last_cmd.store(idx + 1, Ordering::Relaxed);
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -177,7 +180,8 @@ pub fn run(
         .fetch_add(1, Ordering::Relaxed);
     let reply = match result {
         Ok(r) => {
-            if r.is_error() {
+            if let Reply::Error(text) = &r {
+                shared.count_error(text);
                 shared
                     .stats
                     .total_error_replies
@@ -188,13 +192,20 @@ pub fn run(
         Err(e) => {
             st.failed.fetch_add(1, Ordering::Relaxed);
             shared.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
+            let e = e.to_string();
+            shared.count_error(&e);
             shared
                 .stats
                 .total_error_replies
                 .fetch_add(1, Ordering::Relaxed);
-            e.into()
+            Reply::Error(e)
         }
     };
+    shared.latency.record_command(
+        client.settings.latency_monitor_threshold,
+        us,
+        spec.has(flags::FAST),
+    );
     let s = &client.settings;
     if s.slowlog_log_slower_than >= 0
         && us >= s.slowlog_log_slower_than as u64
@@ -209,7 +220,10 @@ pub fn run(
             s.slowlog_max_len as usize,
         );
     }
-    if shared.monitors.count.load(Ordering::Relaxed) > 0 && !spec.has(flags::SKIP_MONITOR) {
+    // Like Redis, admin commands (CONFIG, DEBUG, …) are not shown to monitors.
+    if shared.monitors.count.load(Ordering::Relaxed) > 0
+        && !spec.has(flags::SKIP_MONITOR | flags::ADMIN)
+    {
         shared.monitors.feed(monitor_line(client, args));
     }
     reply

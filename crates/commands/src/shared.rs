@@ -112,6 +112,15 @@ pub struct Shared {
     pub executable: String,
     /// Non-zero while the server is loading a dataset at start-up.
     pub loading: AtomicBool,
+    /// DEBUG SET-ACTIVE-EXPIRE: the cron thread skips active expiry while false.
+    pub active_expire: AtomicBool,
+    /// INFO errorstats: replies per error prefix (`ERR`, `WRONGTYPE`, …). A lock is fine:
+    /// only error replies take it.
+    pub error_counts: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// LATENCY: events slower than `latency-monitor-threshold`.
+    pub latency: crate::latency::LatencyMonitor,
+    /// INFO's instantaneous_* rates, sampled by the cron thread.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Shared {
@@ -146,6 +155,10 @@ impl Shared {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             loading: AtomicBool::new(false),
+            active_expire: AtomicBool::new(true),
+            error_counts: Mutex::new(Default::default()),
+            latency: Default::default(),
+            metrics: Default::default(),
         }
     }
 
@@ -154,5 +167,16 @@ impl Shared {
         let s = self.config.settings();
         self.keyspace.set_policy(s.maxmemory_policy);
         self.keyspace.set_samples(s.maxmemory_samples);
+    }
+
+    /// Counts one error reply under its prefix (the first word of its text).
+    pub fn count_error(&self, text: &str) {
+        let prefix = text.split(' ').next().unwrap_or("ERR");
+        let mut m = self.error_counts.lock();
+        // Redis caps distinct error codes at 128 so bad input can't grow the table.
+        if m.len() >= 128 && !m.contains_key(prefix) {
+            return;
+        }
+        *m.entry(prefix.to_string()).or_insert(0) += 1;
     }
 }

@@ -19,6 +19,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::transaction::COMMANDS,
     crate::server::COMMANDS,
     crate::introspection::COMMANDS,
+    crate::info::COMMANDS,
 ];
 
 #[derive(Default)]
@@ -110,6 +111,11 @@ impl CommandTable {
             s.rejected.store(0, Ordering::Relaxed);
             s.failed.store(0, Ordering::Relaxed);
         }
+    }
+
+    /// The spec at table index `i` (as stored in `ClientInfo::last_cmd`).
+    pub fn spec(&self, i: usize) -> Option<&'static CommandSpec> {
+        self.specs.get(i).copied()
     }
 
     pub fn count(&self) -> usize {

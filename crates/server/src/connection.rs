@@ -42,6 +42,14 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         loop {
             match parser.next(&mut rbuf, client.authenticated) {
                 Ok(Some(args)) => {
+                    // (Hot path: one atomic load when no CLIENT PAUSE is on.)
+                    if shared.pause.until_ms.load(Ordering::Relaxed) != 0 {
+                        // Replies already produced go out before this command waits.
+                        if write_out(&shared, &mut stream, &mut wbuf).await.is_err() {
+                            break 'conn;
+                        }
+                        wait_if_paused(&shared, &client, &args).await;
+                    }
                     let reply = snapkv_commands::execute(&shared, &mut client, args);
                     emit(&mut client, &reply, &mut wbuf);
                     if client.close_after_reply {
@@ -83,6 +91,43 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
     // Unregister before the socket closes: CLIENT KILL shuts sockets down by descriptor.
     shared.clients.unregister(info.id);
     drop(stream);
+}
+
+/// CLIENT PAUSE: waits, without blocking the worker thread, until the pause ends or is
+/// lifted, if it applies to this command (all commands, or with WRITE only those that
+/// may write — an EXEC counts when it has queued writes, as in Redis).
+async fn wait_if_paused(shared: &Shared, client: &ClientState, args: &[bytes::Bytes]) {
+    use snapkv_commands::spec::flags::{MAY_REPLICATE, WRITE};
+    let writes = |name: &[u8]| {
+        shared
+            .commands
+            .lookup(name)
+            .is_some_and(|(_, s)| s.has(WRITE | MAY_REPLICATE))
+    };
+    loop {
+        // Registered before the check, so an UNPAUSE in between still wakes us.
+        let lifted = shared.pause.notify.notified();
+        let until = shared.pause.until_ms.load(Ordering::Acquire);
+        let now = snapkv_keyspace::clock::now_ms();
+        if until <= now {
+            return;
+        }
+        if shared.pause.writes_only.load(Ordering::Acquire) {
+            let is_exec = args[0].eq_ignore_ascii_case(b"exec");
+            let queued_write = is_exec
+                && client
+                    .multi
+                    .as_ref()
+                    .is_some_and(|m| m.queue.iter().any(|q| writes(&q[0])));
+            if !writes(&args[0]) && !queued_write {
+                return;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(until - now)) => {}
+            _ = lifted => {}
+        }
+    }
 }
 
 /// Encodes a reply unless CLIENT REPLY says to drop it.

@@ -1,4 +1,4 @@
-//! The `hz` background thread: active expiry and client timeouts. A plain thread, not a
+//! The `hz` background thread: active expiry, client timeouts and INFO's rate samples. A plain thread, not a
 //! tokio task, so a sweep never occupies a worker that should be serving commands.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,10 +38,15 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
         let settings = shared.config.settings();
         let period = Duration::from_millis(1000 / settings.hz.max(1));
         let tick = Instant::now();
-        // Redis's slow cycle budget: 25% of one period.
-        let expired = shared
-            .keyspace
-            .active_expire_cycle(&mut expire_cursor, period / 4);
+        shared.metrics.sample(&shared.stats);
+        // Redis's slow cycle budget: 25% of one period. DEBUG SET-ACTIVE-EXPIRE 0 stops it.
+        let expired = if shared.active_expire.load(Ordering::Relaxed) {
+            shared
+                .keyspace
+                .active_expire_cycle(&mut expire_cursor, period / 4)
+        } else {
+            0
+        };
         shared
             .stats
             .expire_cycle_cpu_ms
