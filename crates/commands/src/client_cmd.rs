@@ -118,11 +118,14 @@ fn pause(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if timeout < 0 {
         return Err(CommandError::err("timeout is negative"));
     }
+    if args.len() > 4 {
+        return Err(crate::server::subcommand_syntax(args));
+    }
     let writes_only = match args.get(3) {
         None => false,
-        Some(m) if is(m, "write") && args.len() == 4 => true,
-        Some(m) if is(m, "all") && args.len() == 4 => false,
-        Some(_) => return Err(CommandError::Syntax),
+        Some(m) if is(m, "write") => true,
+        Some(m) if is(m, "all") => false,
+        Some(_) => return Err(CommandError::err("CLIENT PAUSE mode must be WRITE or ALL")),
     };
     let p = &ctx.shared.pause;
     let now = snapkv_keyspace::clock::now_ms();

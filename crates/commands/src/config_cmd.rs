@@ -60,7 +60,7 @@ fn get(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 fn set(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if args.len() % 2 != 0 {
-        return Err(CommandError::WrongArity("config|set".into()));
+        return Err(CommandError::Syntax);
     }
     let texts: Vec<String> = args[2..]
         .iter()

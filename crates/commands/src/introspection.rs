@@ -31,10 +31,10 @@ static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("command|list", -2, RO, "server", list)
         .lock(LockPlan::None)
         .doc("Returns a list of command names.", "7.0.0"),
-    CommandSpec::new("command|getkeys", -3, RO, "server", getkeys)
+    CommandSpec::new("command|getkeys", -4, RO, "server", getkeys)
         .lock(LockPlan::None)
         .doc("Extracts the key names from an arbitrary command.", "2.8.13"),
-    CommandSpec::new("command|getkeysandflags", -3, RO, "server", getkeysandflags)
+    CommandSpec::new("command|getkeysandflags", -4, RO, "server", getkeysandflags)
         .lock(LockPlan::None)
         .doc("Extracts the key names and access flags for an arbitrary command.", "7.0.0"),
     CommandSpec::new("command|help", 2, RO, "server", help)
@@ -151,7 +151,7 @@ fn key_flags(spec: &CommandSpec) -> &'static [&'static str] {
 
 fn key_specs(spec: &CommandSpec) -> Reply {
     if spec.first_key <= 0 {
-        return Reply::Array(vec![]);
+        return Reply::Set(vec![]);
     }
     let lastkey = if spec.last_key < 0 {
         spec.last_key as i64
@@ -159,7 +159,7 @@ fn key_specs(spec: &CommandSpec) -> Reply {
         (spec.last_key - spec.first_key) as i64
     };
     let b = |s: &str| Reply::bulk(s.to_string());
-    Reply::Array(vec![Reply::Map(vec![
+    Reply::Set(vec![Reply::Map(vec![
         (
             b("flags"),
             Reply::Set(key_flags(spec).iter().map(|f| status(f)).collect()),
@@ -204,7 +204,7 @@ fn entry(spec: &CommandSpec) -> Reply {
         Reply::Set(acl_categories(spec).into_iter().map(status).collect()),
         Reply::Set(vec![]),
         key_specs(spec),
-        Reply::Array(spec.subcommands.iter().map(entry).collect()),
+        Reply::Set(spec.subcommands.iter().map(entry).collect()),
     ])
 }
 

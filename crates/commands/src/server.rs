@@ -78,6 +78,15 @@ pub fn help_reply(command: &str, lines: &[&str]) -> Reply {
     Reply::Array(out)
 }
 
+/// Redis's `addReplySubcommandSyntaxError`.
+pub fn subcommand_syntax(args: &[Bytes]) -> CommandError {
+    CommandError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&args[1]),
+        String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
+    ))
+}
+
 fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

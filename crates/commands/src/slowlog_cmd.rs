@@ -30,11 +30,10 @@ fn get(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let count = match args.len() {
         2 => 10,
         3 => {
-            let n = crate::args::parse_i64(&args[2])?;
+            let range = || CommandError::err("count should be greater than or equal to -1");
+            let n = crate::args::parse_i64(&args[2]).map_err(|_| range())?;
             if n < -1 {
-                return Err(CommandError::err(
-                    "count should be greater than or equal to -1",
-                ));
+                return Err(range());
             }
             if n == -1 {
                 entries.len()
@@ -42,7 +41,7 @@ fn get(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
                 n as usize
             }
         }
-        _ => return Err(CommandError::WrongArity("slowlog|get".into())),
+        _ => return Err(crate::server::subcommand_syntax(args)),
     };
     Ok(Reply::Array(
         entries

@@ -141,7 +141,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     // Memory management
     opt("maxmemory", MEM, "0"),
     opt("maxmemory-policy", OptionKind::Enum(POLICIES), "noeviction"),
-    opt("maxmemory-samples", int(1, 64), "5"),
+    opt("maxmemory-samples", int(1, INT_MAX), "5"),
     opt("maxmemory-eviction-tenacity", int(0, 100), "10"),
     opt("reserved-memory-percent", int(0, 100), "25"),
     opt("reserved-memory", MEM, "0"),
@@ -323,7 +323,7 @@ mod tests {
         );
         assert_eq!(
             f("maxmemory-samples", &["0"]).unwrap_err(),
-            "argument must be between 1 and 64 inclusive"
+            "argument must be between 1 and 2147483647 inclusive"
         );
         assert!(f("maxmemory-policy", &["nope"])
             .unwrap_err()
