@@ -37,9 +37,15 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("client|list", -2, ADM, "connection", list)
         .lock(LockPlan::None)
         .doc("Lists open connections.", "2.4.0"),
-    CommandSpec::new("client|info", 2, NOSCRIPT | LOADING | STALE, "connection", info)
-        .lock(LockPlan::None)
-        .doc("Returns information about the connection.", "6.2.0"),
+    CommandSpec::new(
+        "client|info",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        "connection",
+        info,
+    )
+    .lock(LockPlan::None)
+    .doc("Returns information about the connection.", "6.2.0"),
     CommandSpec::new("client|kill", -3, ADM, "connection", kill)
         .lock(LockPlan::None)
         .doc("Terminates open connections.", "2.4.0"),
@@ -52,12 +58,24 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("client|no-evict", 3, ADM, "connection", no_evict)
         .lock(LockPlan::None)
         .doc("Sets the client eviction mode of the connection.", "7.0.0"),
-    CommandSpec::new("client|reply", 3, NOSCRIPT | LOADING | STALE, "connection", reply)
-        .lock(LockPlan::None)
-        .doc("Instructs the server whether to reply to commands.", "3.2.0"),
+    CommandSpec::new(
+        "client|reply",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        "connection",
+        reply,
+    )
+    .lock(LockPlan::None)
+    .doc(
+        "Instructs the server whether to reply to commands.",
+        "3.2.0",
+    ),
     CommandSpec::new("client|help", 2, LOADING | STALE, "connection", help)
         .lock(LockPlan::None)
-        .doc("Returns helpful text about the different subcommands.", "5.0.0"),
+        .doc(
+            "Returns helpful text about the different subcommands.",
+            "5.0.0",
+        ),
 ];
 
 const ADM: u32 = ADMIN | NOSCRIPT | LOADING | STALE;

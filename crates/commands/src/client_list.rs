@@ -146,7 +146,9 @@ pub fn kill(
         if me.info.addr == addr {
             return Ok((None, true));
         }
-        let n = shared.clients.kill(|c| c.addr == addr && c.id != me.id());
+        let n = shared
+            .clients
+            .kill(|c| c.addr == addr && c.id != me.id() && !c.is_killed());
         if n == 0 {
             return Err(CommandError::err("No such client"));
         }
@@ -195,7 +197,10 @@ pub fn kill(
         }
         i += 2;
     }
-    let mut n = shared.clients.kill(|c| c.id != me.id() && f.matches(c));
+    // Already-killed clients still unwinding are not counted twice.
+    let mut n = shared
+        .clients
+        .kill(|c| c.id != me.id() && !c.is_killed() && f.matches(c));
     // Our own socket must stay open until this reply is written.
     let close_me = !f.skipme && f.matches(&me.info);
     if close_me {

@@ -14,7 +14,10 @@ const ADM: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("config|get", -3, ADM, "server", get)
         .lock(LockPlan::None)
-        .doc("Returns the effective values of configuration parameters.", "2.0.0"),
+        .doc(
+            "Returns the effective values of configuration parameters.",
+            "2.0.0",
+        ),
     CommandSpec::new("config|set", -4, ADM | MAY_REPLICATE, "server", set)
         .lock(LockPlan::None)
         .doc("Sets configuration parameters in-flight.", "2.0.0"),
@@ -22,13 +25,13 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         .doc("Resets the server's statistics.", "2.0.0"),
     CommandSpec::new("config|rewrite", 2, ADM, "server", rewrite)
         .lock(LockPlan::None)
-        .doc(
-            "Persists the effective configuration to file.",
-            "2.8.0",
-        ),
+        .doc("Persists the effective configuration to file.", "2.8.0"),
     CommandSpec::new("config|help", 2, LOADING | STALE, "server", help)
         .lock(LockPlan::None)
-        .doc("Returns helpful text about the different subcommands.", "5.0.0"),
+        .doc(
+            "Returns helpful text about the different subcommands.",
+            "5.0.0",
+        ),
 ];
 
 fn get(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -59,7 +62,7 @@ fn get(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn set(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(CommandError::Syntax);
     }
     let texts: Vec<String> = args[2..]
@@ -119,10 +122,7 @@ fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 }
 
 fn rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
-    ctx.shared
-        .config
-        .rewrite()
-        .map_err(CommandError::Custom)?;
+    ctx.shared.config.rewrite().map_err(CommandError::Custom)?;
     Ok(Reply::Ok)
 }
 

@@ -12,17 +12,13 @@ use crate::ctx::Ctx;
 use crate::error::CommandResult;
 use crate::spec::{flags::*, CommandSpec};
 
-pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new(
-    "info",
-    -1,
-    LOADING | STALE,
-    "server",
-    info,
-)
-.doc(
-    "Returns information and statistics about the server.",
-    "1.0.0",
-)];
+pub static COMMANDS: &[CommandSpec] =
+    &[
+        CommandSpec::new("info", -1, LOADING | STALE, "server", info).doc(
+            "Returns information and statistics about the server.",
+            "1.0.0",
+        ),
+    ];
 
 /// Every section, in output order, and whether plain `INFO` shows it.
 const SECTIONS: &[(&str, bool)] = &[
@@ -282,7 +278,10 @@ fn memory(ctx: &Ctx, l: &mut Lines) {
     l.kv("allocator_rss_bytes", resident.saturating_sub(active));
     l.kv("rss_overhead_ratio", format!("{:.2}", ratio(rss, resident)));
     l.kv("rss_overhead_bytes", rss.saturating_sub(resident));
-    l.kv("mem_fragmentation_ratio", format!("{:.2}", ratio(rss, used)));
+    l.kv(
+        "mem_fragmentation_ratio",
+        format!("{:.2}", ratio(rss, used)),
+    );
     l.kv("mem_fragmentation_bytes", rss as i64 - used as i64);
     for k in [
         "mem_not_counted_for_evict",
@@ -320,7 +319,6 @@ fn shard_sum(ctx: &mut Ctx, f: impl Fn(&snapkv_keyspace::ShardStats) -> u64) -> 
 fn persistence(ctx: &mut Ctx, l: &mut Lines) {
     let p = &ctx.shared.persistence;
     let dirty = shard_sum(ctx, |s| s.dirty);
-    let p = p;
     l.kv("loading", ctx.shared.loading.load(Ordering::Relaxed) as u8);
     l.kv("async_loading", 0);
     l.kv("current_cow_peak", 0);
@@ -334,7 +332,10 @@ fn persistence(ctx: &mut Ctx, l: &mut Lines) {
         "rdb_bgsave_in_progress",
         p.bgsave_in_progress.load(Ordering::Relaxed) as u8,
     );
-    l.kv("rdb_last_save_time", p.lastsave_secs.load(Ordering::Relaxed));
+    l.kv(
+        "rdb_last_save_time",
+        p.lastsave_secs.load(Ordering::Relaxed),
+    );
     l.kv(
         "rdb_last_bgsave_status",
         if p.last_bgsave_ok.load(Ordering::Relaxed) {
@@ -402,7 +403,10 @@ fn stats(ctx: &mut Ctx, l: &mut Lines) {
     l.kv("expired_keys", expired);
     l.kv("expired_stale_perc", "0.00");
     l.kv("expired_time_cap_reached_count", 0);
-    l.kv("expire_cycle_cpu_milliseconds", get(&st.expire_cycle_cpu_ms));
+    l.kv(
+        "expire_cycle_cpu_milliseconds",
+        get(&st.expire_cycle_cpu_ms),
+    );
     l.kv("evicted_keys", evicted);
     l.kv("evicted_clients", get(&st.evicted_clients));
     l.kv("total_eviction_exceeded_time", 0);
@@ -429,7 +433,10 @@ fn stats(ctx: &mut Ctx, l: &mut Lines) {
     ] {
         l.kv(k, 0);
     }
-    l.kv("unexpected_error_replies", get(&st.unexpected_error_replies));
+    l.kv(
+        "unexpected_error_replies",
+        get(&st.unexpected_error_replies),
+    );
     l.kv("total_error_replies", get(&st.total_error_replies));
     l.kv("dump_payload_sanitizations", 0);
     l.kv("total_reads_processed", get(&st.commands_processed));
@@ -537,7 +544,7 @@ fn keyspace(ctx: &mut Ctx, l: &mut Lines) {
             }
         });
         if keys > 0 {
-            let avg = if ttl_n == 0 { 0 } else { ttl_sum / ttl_n };
+            let avg = ttl_sum.checked_div(ttl_n).unwrap_or(0);
             l.kv(
                 &format!("db{db}"),
                 format!("keys={keys},expires={expires},avg_ttl={avg}"),

@@ -24,22 +24,37 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         .doc("Returns a count of commands.", "2.8.13"),
     CommandSpec::new("command|info", -2, RO, "server", info)
         .lock(LockPlan::None)
-        .doc("Returns information about one, multiple or all commands.", "2.8.13"),
+        .doc(
+            "Returns information about one, multiple or all commands.",
+            "2.8.13",
+        ),
     CommandSpec::new("command|docs", -2, RO, "server", docs)
         .lock(LockPlan::None)
-        .doc("Returns documentary information about one, multiple or all commands.", "7.0.0"),
+        .doc(
+            "Returns documentary information about one, multiple or all commands.",
+            "7.0.0",
+        ),
     CommandSpec::new("command|list", -2, RO, "server", list)
         .lock(LockPlan::None)
         .doc("Returns a list of command names.", "7.0.0"),
     CommandSpec::new("command|getkeys", -4, RO, "server", getkeys)
         .lock(LockPlan::None)
-        .doc("Extracts the key names from an arbitrary command.", "2.8.13"),
+        .doc(
+            "Extracts the key names from an arbitrary command.",
+            "2.8.13",
+        ),
     CommandSpec::new("command|getkeysandflags", -4, RO, "server", getkeysandflags)
         .lock(LockPlan::None)
-        .doc("Extracts the key names and access flags for an arbitrary command.", "7.0.0"),
+        .doc(
+            "Extracts the key names and access flags for an arbitrary command.",
+            "7.0.0",
+        ),
     CommandSpec::new("command|help", 2, RO, "server", help)
         .lock(LockPlan::None)
-        .doc("Returns helpful text about the different subcommands.", "5.0.0"),
+        .doc(
+            "Returns helpful text about the different subcommands.",
+            "5.0.0",
+        ),
 ];
 
 fn status(s: &str) -> Reply {
@@ -214,7 +229,9 @@ fn find(ctx: &Ctx, name: &[u8]) -> Option<&'static CommandSpec> {
 }
 
 fn all(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
-    Ok(Reply::Array(ctx.shared.commands.top_level().map(entry).collect()))
+    Ok(Reply::Array(
+        ctx.shared.commands.top_level().map(entry).collect(),
+    ))
 }
 
 fn count(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
@@ -243,7 +260,12 @@ fn doc(spec: &CommandSpec) -> Reply {
     if !spec.subcommands.is_empty() {
         fields.push((
             b("subcommands"),
-            Reply::Map(spec.subcommands.iter().map(|s| (b(s.name), doc(s))).collect()),
+            Reply::Map(
+                spec.subcommands
+                    .iter()
+                    .map(|s| (b(s.name), doc(s)))
+                    .collect(),
+            ),
         ));
     }
     Reply::Map(fields)
@@ -264,9 +286,11 @@ fn docs(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn list(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let all = ctx.shared.commands.top_level().flat_map(|s| {
-        std::iter::once(s).chain(s.subcommands.iter())
-    });
+    let all = ctx
+        .shared
+        .commands
+        .top_level()
+        .flat_map(|s| std::iter::once(s).chain(s.subcommands.iter()));
     let names: Vec<&'static str> = match args.len() {
         2 => all.map(|s| s.name).collect(),
         5 if is(&args[2], "filterby") => {

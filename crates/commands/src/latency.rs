@@ -73,7 +73,10 @@ const RO: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("latency|latest", 2, RO, "server", latest)
         .lock(LockPlan::None)
-        .doc("Returns the latest latency samples for all events.", "2.8.13"),
+        .doc(
+            "Returns the latest latency samples for all events.",
+            "2.8.13",
+        ),
     CommandSpec::new("latency|history", 3, RO, "server", history)
         .lock(LockPlan::None)
         .doc("Returns timestamp-latency samples for an event.", "2.8.13"),
@@ -82,7 +85,10 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         .doc("Resets the latency data for one or more events.", "2.8.13"),
     CommandSpec::new("latency|doctor", 2, RO, "server", doctor)
         .lock(LockPlan::None)
-        .doc("Returns a human-readable latency analysis report.", "2.8.13"),
+        .doc(
+            "Returns a human-readable latency analysis report.",
+            "2.8.13",
+        ),
     CommandSpec::new("latency|graph", 3, RO, "server", graph)
         .lock(LockPlan::None)
         .doc("Returns a latency graph for an event.", "2.8.13"),
@@ -94,7 +100,10 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         ),
     CommandSpec::new("latency|help", 2, LOADING | STALE, "server", help)
         .lock(LockPlan::None)
-        .doc("Returns helpful text about the different subcommands.", "2.8.13"),
+        .doc(
+            "Returns helpful text about the different subcommands.",
+            "2.8.13",
+        ),
 ];
 
 fn latest(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
@@ -142,7 +151,8 @@ fn doctor(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
         } else {
             let mut t = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
             for (i, (name, s)) in events.iter().enumerate() {
-                let avg = s.samples.iter().map(|x| x.1).sum::<u64>() / s.samples.len().max(1) as u64;
+                let avg =
+                    s.samples.iter().map(|x| x.1).sum::<u64>() / s.samples.len().max(1) as u64;
                 t.push_str(&format!(
                     "{}. {name}: {} latency spikes (average {avg}ms, mean deviation 0ms, period 0 sec). Worst all time event {}ms.\n",
                     i + 1,

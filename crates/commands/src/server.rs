@@ -20,8 +20,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         .lock(LockPlan::None)
         .subs(crate::config_cmd::SUBCOMMANDS)
         .doc("A container for server configuration commands.", "2.0.0"),
-    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, "server", crate::debug::debug)
-        .doc("A container for debugging commands.", "1.0.0"),
+    CommandSpec::new(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        crate::debug::debug,
+    )
+    .doc("A container for debugging commands.", "1.0.0"),
     CommandSpec::new("slowlog", -2, 0, "server", container_help)
         .lock(LockPlan::None)
         .subs(crate::slowlog_cmd::SUBCOMMANDS)
@@ -35,10 +41,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Returns the server time.", "2.6.0"),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, "server", lastsave)
         .lock(LockPlan::None)
-        .doc("Returns the Unix timestamp of the last successful save to disk.", "1.0.0"),
-    CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, "server", monitor)
-        .lock(LockPlan::None)
-        .doc("Listens for all requests received by the server in real-time.", "1.0.0"),
+        .doc(
+            "Returns the Unix timestamp of the last successful save to disk.",
+            "1.0.0",
+        ),
+    CommandSpec::new(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        monitor,
+    )
+    .lock(LockPlan::None)
+    .doc(
+        "Listens for all requests received by the server in real-time.",
+        "1.0.0",
+    ),
     CommandSpec::new(
         "shutdown",
         -1,
@@ -107,7 +125,9 @@ fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 /// this +OK is written.
 fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     if ctx.client.multi.is_some() {
-        return Err(CommandError::err("MONITOR isn't allowed for DENY BLOCKING client"));
+        return Err(CommandError::err(
+            "MONITOR isn't allowed for DENY BLOCKING client",
+        ));
     }
     if ctx.client.monitor.is_some() {
         // Already monitoring: Redis ignores the repeat without a reply.
