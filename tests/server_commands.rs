@@ -446,3 +446,28 @@ fn redis_cli_prints_the_same() {
         );
     }
 }
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let s = Server::snapkv(&["--timeout", "1"]);
+    let mut idle = s.conn();
+    assert_eq!(idle.cmd(&["PING"]), Value::Simple("PONG".into()));
+    let mut busy = s.conn();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(busy.cmd(&["PING"]), Value::Simple("PONG".into()));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        idle.is_closed(Duration::from_secs(2)),
+        "idle client still open"
+    );
+    assert_eq!(busy.cmd(&["PING"]), Value::Simple("PONG".into()));
+    assert_eq!(
+        busy.cmd(&["CONFIG", "GET", "tcp-keepalive"]),
+        Value::Array(vec![
+            Value::Bulk(b"tcp-keepalive".to_vec()),
+            Value::Bulk(b"300".to_vec())
+        ])
+    );
+}
