@@ -211,8 +211,9 @@ fn monitor_streams_commands_like_redis() {
         let mut c = server.conn();
         c.cmd(&["SELECT", "2"]);
         c.cmd(&["SET", "foo", "bar \"q\""]);
+        c.cmd(&["HELLO", "2", "AUTH", "default", "secret"]);
         let mut lines = Vec::new();
-        while lines.len() < 2 {
+        while lines.len() < 3 {
             match m.read().unwrap() {
                 Value::Simple(s) => lines.push(s),
                 other => panic!("{other:?}"),
@@ -225,6 +226,11 @@ fn monitor_streams_commands_like_redis() {
         assert!(
             rest.ends_with("] \"SET\" \"foo\" \"bar \\\"q\\\"\""),
             "{rest}"
+        );
+        assert!(
+            lines[2].ends_with("\"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\""),
+            "{}",
+            lines[2]
         );
         assert!(lines[0].ends_with("\"SELECT\" \"2\""), "{}", lines[0]);
     }
@@ -395,6 +401,21 @@ fn slowlog_and_latency_record_slow_commands() {
         ])
     );
     assert_eq!(e[5], Value::Bulk(b"slowpoke".to_vec()));
+    c.cmd(&["AUTH", "default", "hunter2"]);
+    let Value::Array(entries) = c.cmd(&["SLOWLOG", "GET", "1"]) else {
+        panic!()
+    };
+    let Value::Array(e) = &entries[0] else {
+        panic!()
+    };
+    assert_eq!(
+        e[3],
+        Value::Array(vec![
+            Value::Bulk(b"AUTH".to_vec()),
+            Value::Bulk(b"(redacted)".to_vec()),
+            Value::Bulk(b"(redacted)".to_vec())
+        ])
+    );
     c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "100"]);
     c.cmd(&["DEBUG", "SLEEP", "0.15"]);
     let Value::Array(latest) = c.cmd(&["LATENCY", "LATEST"]) else {

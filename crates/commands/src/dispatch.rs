@@ -212,8 +212,19 @@ pub fn run(
         && !spec.has(flags::SKIP_SLOWLOG)
     {
         let name = client.info.name.lock().clone().unwrap_or_default();
+        let shown: Vec<Bytes> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if is_redacted(args, i) {
+                    Bytes::from_static(b"(redacted)")
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
         shared.slowlog.push(
-            args,
+            &shown,
             us,
             client.info.addr.clone(),
             name,
@@ -242,7 +253,12 @@ fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
         client.db,
         client.info.addr
     );
-    for a in args {
+    let redacted = |i| is_redacted(args, i);
+    for (i, a) in args.iter().enumerate() {
+        if redacted(i) {
+            line.push_str(" \"(redacted)\"");
+            continue;
+        }
         line.push_str(" \"");
         for &b in a.iter() {
             match b {
@@ -261,6 +277,21 @@ fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
     }
     line.push_str("\r\n");
     Bytes::from(line)
+}
+
+/// Passwords never reach monitors or the slowlog (Redis's
+/// `redactClientCommandArgument`): AUTH's arguments, HELLO's AUTH user and password.
+fn is_redacted(args: &[Bytes], i: usize) -> bool {
+    if args[0].eq_ignore_ascii_case(b"auth") {
+        return i >= 1;
+    }
+    if args[0].eq_ignore_ascii_case(b"hello") {
+        return args
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(b"auth"))
+            .is_some_and(|p| p > 0 && i > p && i <= p + 2);
+    }
+    false
 }
 
 /// Starts a transaction (MULTI's effect on the client).

@@ -43,7 +43,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             match parser.next(&mut rbuf, client.authenticated) {
                 Ok(Some(args)) => {
                     // (Hot path: one atomic load when no CLIENT PAUSE is on.)
-                    if shared.pause.until_ms.load(Ordering::Relaxed) != 0 {
+                    if shared.pause.until_ms.load(Ordering::Relaxed) != 0
+                        && paused_until(&shared, &client, &args).is_some()
+                    {
                         // Replies already produced go out before this command waits.
                         if write_out(&shared, &mut stream, &mut wbuf).await.is_err() {
                             break 'conn;
@@ -93,38 +95,53 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
     drop(stream);
 }
 
-/// CLIENT PAUSE: waits, without blocking the worker thread, until the pause ends or is
-/// lifted, if it applies to this command (all commands, or with WRITE only those that
-/// may write — an EXEC counts when it has queued writes, as in Redis).
-async fn wait_if_paused(shared: &Shared, client: &ClientState, args: &[bytes::Bytes]) {
+/// CLIENT PAUSE: when this command must wait, until when. Applies to all commands, or
+/// with WRITE only to those that may write (an EXEC counts when it has queued writes,
+/// as in Redis). An expired pause is cleared so later commands skip this check.
+fn paused_until(shared: &Shared, client: &ClientState, args: &[bytes::Bytes]) -> Option<u64> {
     use snapkv_commands::spec::flags::{MAY_REPLICATE, WRITE};
-    let writes = |name: &[u8]| {
-        shared
-            .commands
-            .lookup(name)
-            .is_some_and(|(_, s)| s.has(WRITE | MAY_REPLICATE))
-    };
+    let until = shared.pause.until_ms.load(Ordering::Acquire);
+    if until == 0 {
+        return None;
+    }
+    if until <= snapkv_keyspace::clock::now_ms() {
+        let _ =
+            shared
+                .pause
+                .until_ms
+                .compare_exchange(until, 0, Ordering::AcqRel, Ordering::Relaxed);
+        return None;
+    }
+    if shared.pause.writes_only.load(Ordering::Acquire) {
+        let writes = |name: &[u8]| {
+            shared
+                .commands
+                .lookup(name)
+                .is_some_and(|(_, s)| s.has(WRITE | MAY_REPLICATE))
+        };
+        let queued_write = args[0].eq_ignore_ascii_case(b"exec")
+            && client
+                .multi
+                .as_ref()
+                .is_some_and(|m| m.queue.iter().any(|q| writes(&q[0])));
+        if !writes(&args[0]) && !queued_write {
+            return None;
+        }
+    }
+    Some(until)
+}
+
+/// Waits, without blocking the worker thread, until the pause no longer applies.
+async fn wait_if_paused(shared: &Shared, client: &ClientState, args: &[bytes::Bytes]) {
     loop {
         // Registered before the check, so an UNPAUSE in between still wakes us.
         let lifted = shared.pause.notify.notified();
-        let until = shared.pause.until_ms.load(Ordering::Acquire);
-        let now = snapkv_keyspace::clock::now_ms();
-        if until <= now {
+        let Some(until) = paused_until(shared, client, args) else {
             return;
-        }
-        if shared.pause.writes_only.load(Ordering::Acquire) {
-            let is_exec = args[0].eq_ignore_ascii_case(b"exec");
-            let queued_write = is_exec
-                && client
-                    .multi
-                    .as_ref()
-                    .is_some_and(|m| m.queue.iter().any(|q| writes(&q[0])));
-            if !writes(&args[0]) && !queued_write {
-                return;
-            }
-        }
+        };
+        let left = until.saturating_sub(snapkv_keyspace::clock::now_ms());
         tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_millis(until - now)) => {}
+            _ = tokio::time::sleep(std::time::Duration::from_millis(left.max(1))) => {}
             _ = lifted => {}
         }
     }
