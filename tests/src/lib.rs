@@ -203,7 +203,17 @@ impl Server {
         Self::start(Kind::Redis, args)
     }
 
+    /// Starts snapkv-server with a config file (as its first argument, like redis-server).
+    pub fn start_with_file(conf: &std::path::Path) -> Server {
+        let conf = conf.display().to_string();
+        Self::start_inner(Kind::Snapkv, Some(&conf), &[])
+    }
+
     pub fn start(kind: Kind, args: &[&str]) -> Server {
+        Self::start_inner(kind, None, args)
+    }
+
+    fn start_inner(kind: Kind, conf: Option<&str>, args: &[&str]) -> Server {
         for _attempt in 0..5 {
             let port = free_port();
             let dir = temp_dir(match kind {
@@ -215,6 +225,9 @@ impl Server {
                 Kind::Redis => redis_binary(),
             };
             let mut cmd = Command::new(bin);
+            if let Some(conf) = conf {
+                cmd.arg(conf);
+            }
             cmd.arg("--port")
                 .arg(port.to_string())
                 .arg("--bind")

@@ -192,6 +192,11 @@ fn value_json(v: &Value) -> Json {
                 .collect(),
         ),
         Value::ZSet(z) => Json::Array(z.iter().map(|(m, s)| json!([bytes_json(m), s])).collect()),
+        Value::HashWithTtl(h) => Json::Array(
+            h.iter()
+                .map(|(f, v, ttl)| json!([bytes_json(f), bytes_json(v), ttl]))
+                .collect(),
+        ),
         Value::Stream(s) => json!({
             "length": s.length,
             "last_id": s.last_id.to_string(),

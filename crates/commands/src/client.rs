@@ -47,8 +47,7 @@ pub struct ClientInfo {
     pub name: Mutex<Option<Bytes>>,
     pub db: AtomicUsize,
     pub last_interaction_ms: AtomicU64,
-    /// The last command's index in the command table + 1 (0 = none yet): an atomic,
-    /// not a lock, because it is written on every command.
+    /// Command table index of the last command run (usize::MAX before the first).
     pub last_cmd: AtomicUsize,
     pub resp: AtomicUsize,
     /// Set by CLIENT KILL (or maxclients, output limits); the connection closes asap.
@@ -73,7 +72,7 @@ impl ClientInfo {
             name: Mutex::new(None),
             db: AtomicUsize::new(0),
             last_interaction_ms: AtomicU64::new(now_ms),
-            last_cmd: AtomicUsize::new(0),
+            last_cmd: AtomicUsize::new(usize::MAX),
             resp: AtomicUsize::new(2),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
@@ -119,7 +118,7 @@ pub struct ClientState {
     pub settings: Arc<Settings>,
     pub settings_gen: u64,
     /// Set while this client is a MONITOR: the connection forwards the feed.
-    pub monitor: Option<tokio::sync::mpsc::UnboundedReceiver<Bytes>>,
+    pub monitor: Option<tokio::sync::mpsc::Receiver<Bytes>>,
 }
 
 impl ClientState {
@@ -177,14 +176,20 @@ impl ClientRegistry {
     }
 
     /// Kills every client matching `pred`; returns how many.
-    pub fn kill(&self, pred: impl Fn(&ClientInfo) -> bool) -> usize {
-        let clients = self.clients.lock();
-        let mut n = 0;
-        for c in clients.iter().filter(|c| pred(c)) {
-            c.kill();
-            n += 1;
-        }
-        n
+    pub fn kill(&self, mut pred: impl FnMut(&ClientInfo) -> bool) -> usize {
+        let mut clients = self.clients.lock();
+        let before = clients.len();
+        // Killed clients leave the registry at once (as Redis frees them), so a second
+        // KILL or CLIENT LIST no longer sees them while their tasks wind down.
+        clients.retain(|c| {
+            if pred(c) {
+                c.kill();
+                false
+            } else {
+                true
+            }
+        });
+        before - clients.len()
     }
 
     pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {

@@ -1,84 +1,155 @@
 //! CLIENT and its subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE,
-//! NO-EVICT, REPLY, HELP. (Line formatting and KILL's filters: `client_list.rs`.)
+//! NO-EVICT, REPLY, HELP.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
 use snapkv_protocol::Reply;
 
-use crate::args::is;
-use crate::client::ReplyMode;
+use crate::args::{is, lower, parse_i64};
+use crate::client::{ClientInfo, ReplyMode};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::object::help_reply;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
-pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("client|id", 2, NOSCRIPT | LOADING | STALE, "connection", id)
-        .lock(LockPlan::None)
-        .doc("Returns the unique client ID of the connection.", "5.0.0"),
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    handler: crate::spec::Handler,
+    summary: &'static str,
+    since: &'static str,
+) -> CommandSpec {
     CommandSpec::new(
+        name,
+        arity,
+        NOSCRIPT | LOADING | STALE,
+        "connection",
+        handler,
+    )
+    .lock(LockPlan::None)
+    .doc(summary, since)
+}
+
+pub static SUBCOMMANDS: &[CommandSpec] = &[
+    sub(
+        "client|id",
+        2,
+        id,
+        "Returns the unique client ID of the connection.",
+        "5.0.0",
+    ),
+    sub(
         "client|setname",
         3,
-        NOSCRIPT | LOADING | STALE,
-        "connection",
         setname,
-    )
-    .lock(LockPlan::None)
-    .doc("Sets the connection name.", "2.6.9"),
-    CommandSpec::new(
+        "Sets the connection name.",
+        "2.6.9",
+    ),
+    sub(
         "client|getname",
         2,
-        NOSCRIPT | LOADING | STALE,
-        "connection",
         getname,
-    )
-    .lock(LockPlan::None)
-    .doc("Returns the name of the connection.", "2.6.9"),
-    CommandSpec::new("client|list", -2, ADM, "connection", list)
-        .lock(LockPlan::None)
-        .doc("Lists open connections.", "2.4.0"),
-    CommandSpec::new(
+        "Returns the name of the connection.",
+        "2.6.9",
+    ),
+    sub("client|list", -2, list, "Lists open connections.", "2.4.0"),
+    sub(
         "client|info",
         2,
-        NOSCRIPT | LOADING | STALE,
-        "connection",
         info,
-    )
-    .lock(LockPlan::None)
-    .doc("Returns information about the connection.", "6.2.0"),
-    CommandSpec::new("client|kill", -3, ADM, "connection", kill)
-        .lock(LockPlan::None)
-        .doc("Terminates open connections.", "2.4.0"),
-    CommandSpec::new("client|pause", -3, ADM, "connection", pause)
-        .lock(LockPlan::None)
-        .doc("Suspends commands processing.", "3.0.0"),
-    CommandSpec::new("client|unpause", 2, ADM, "connection", unpause)
-        .lock(LockPlan::None)
-        .doc("Resumes processing commands from paused clients.", "6.2.0"),
-    CommandSpec::new("client|no-evict", 3, ADM, "connection", no_evict)
-        .lock(LockPlan::None)
-        .doc("Sets the client eviction mode of the connection.", "7.0.0"),
-    CommandSpec::new(
+        "Returns information about the connection.",
+        "6.2.0",
+    ),
+    sub(
+        "client|kill",
+        -3,
+        kill,
+        "Terminates open connections.",
+        "2.4.0",
+    ),
+    sub(
+        "client|pause",
+        -3,
+        pause,
+        "Suspends commands processing.",
+        "3.0.0",
+    ),
+    sub(
+        "client|unpause",
+        2,
+        unpause,
+        "Resumes processing commands from paused clients.",
+        "6.2.0",
+    ),
+    sub(
+        "client|no-evict",
+        3,
+        no_evict,
+        "Sets the client eviction mode of the connection.",
+        "7.0.0",
+    ),
+    sub(
         "client|reply",
         3,
-        NOSCRIPT | LOADING | STALE,
-        "connection",
         reply,
-    )
-    .lock(LockPlan::None)
-    .doc(
         "Instructs the server whether to reply to commands.",
         "3.2.0",
     ),
-    CommandSpec::new("client|help", 2, LOADING | STALE, "connection", help)
-        .lock(LockPlan::None)
-        .doc(
-            "Returns helpful text about the different subcommands.",
-            "5.0.0",
-        ),
+    sub(
+        "client|help",
+        2,
+        help,
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+    ),
 ];
 
-const ADM: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+const HELP: &[&str] = &[
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    Ok(help_reply(HELP))
+}
 
 /// Redis's rule for connection names: printable ASCII without spaces.
 pub fn validate_name(name: &[u8]) -> Result<(), CommandError> {
@@ -107,63 +178,188 @@ fn getname(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     })
 }
 
+/// One CLIENT LIST line, in Redis 7.0's field order.
+pub fn client_line(c: &ClientInfo, now_ms: u64, table: &crate::table::CommandTable) -> String {
+    let name = c.name.lock().clone().unwrap_or_default();
+    let mut flags = String::new();
+    if c.in_multi.load(Relaxed) {
+        flags.push('x');
+    }
+    if c.monitor.load(Relaxed) {
+        flags.push('O');
+    }
+    if c.no_evict.load(Relaxed) {
+        flags.push('e');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let qbuf = c.qbuf.load(Relaxed);
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        String::from_utf8_lossy(&name),
+        now_ms.saturating_sub(c.created_ms) / 1000,
+        now_ms.saturating_sub(c.last_interaction_ms.load(Relaxed)) / 1000,
+        flags,
+        c.db.load(Relaxed),
+        if c.in_multi.load(Relaxed) { 0 } else { -1 },
+        qbuf,
+        16384usize.saturating_sub(qbuf),
+        c.omem.load(Relaxed),
+        16384 + qbuf + c.omem.load(Relaxed),
+        table
+            .spec(c.last_cmd.load(Relaxed))
+            .map(|s| s.name)
+            .unwrap_or("NULL"),
+        c.resp.load(Relaxed),
+    )
+}
+
 fn list(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let text = crate::client_list::list(ctx.shared, ctx.client, args)?;
-    Ok(Reply::Verbatim(Bytes::from(text)))
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < args.len() {
+        if is(&args[i], "type") && i + 1 < args.len() {
+            match lower(&args[i + 1]).as_str() {
+                "normal" | "master" | "replica" | "slave" | "pubsub" => {}
+                other => {
+                    return Err(CommandError::err(format!("Unknown client type '{other}'")));
+                }
+            }
+            if !is(&args[i + 1], "normal") {
+                ids = Some(Vec::new());
+            }
+            i += 2;
+        } else if is(&args[i], "id") && i + 1 < args.len() {
+            let mut v = ids.take().unwrap_or_default();
+            for a in &args[i + 1..] {
+                let id = parse_i64(a)
+                    .ok()
+                    .filter(|x| *x > 0)
+                    .ok_or_else(|| CommandError::err("Invalid client ID"))?;
+                v.push(id as u64);
+            }
+            ids = Some(v);
+            i = args.len();
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let now = ctx.now_ms();
+    let mut out = String::new();
+    for c in ctx.shared.clients.all() {
+        if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
+            continue;
+        }
+        out.push_str(&client_line(&c, now, &ctx.shared.commands));
+        out.push('\n');
+    }
+    Ok(Reply::Verbatim(Bytes::from(out)))
 }
 
 fn info(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
-    let now = snapkv_keyspace::clock::now_ms();
-    let mut text = crate::client_list::line(ctx.shared, &ctx.client.info, Some(ctx.client), now);
-    text.push('\n');
-    Ok(Reply::Verbatim(Bytes::from(text)))
+    let line = client_line(&ctx.client.info, ctx.now_ms(), &ctx.shared.commands) + "\n";
+    Ok(Reply::Verbatim(Bytes::from(line)))
 }
 
 fn kill(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let (killed, close_me) = crate::client_list::kill(ctx.shared, ctx.client, args)?;
-    if close_me {
+    let me = ctx.client.id();
+    if args.len() == 3 {
+        // Old form: CLIENT KILL ip:port.
+        let addr = String::from_utf8_lossy(&args[2]).into_owned();
+        let n = ctx.shared.clients.kill(|c| c.addr == addr);
+        if n == 0 {
+            return Err(CommandError::err("No such client"));
+        }
+        if ctx.client.info.addr == addr {
+            ctx.client.close_after_reply = true;
+        }
+        return Ok(Reply::Ok);
+    }
+    let (mut id, mut addr, mut laddr, mut user) = (None, None, None, None);
+    let mut skipme = true;
+    let mut kind_ok = true;
+    for pair in args[2..].chunks(2) {
+        let [opt, val] = pair else {
+            return Err(CommandError::Syntax);
+        };
+        let v = String::from_utf8_lossy(val).into_owned();
+        match lower(opt).as_str() {
+            "id" => {
+                id =
+                    Some(
+                        parse_i64(val).ok().filter(|x| *x > 0).ok_or_else(|| {
+                            CommandError::err("client-id should be greater than 0")
+                        })? as u64,
+                    )
+            }
+            "addr" => addr = Some(v),
+            "laddr" => laddr = Some(v),
+            "user" => user = Some(v),
+            "type" => match v.to_ascii_lowercase().as_str() {
+                "normal" => {}
+                "master" | "replica" | "slave" | "pubsub" => kind_ok = false,
+                _ => return Err(CommandError::err(format!("Unknown client type '{v}'"))),
+            },
+            "skipme" => match v.to_ascii_lowercase().as_str() {
+                "yes" => skipme = true,
+                "no" => skipme = false,
+                _ => return Err(CommandError::Syntax),
+            },
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    if !kind_ok || user.as_deref().is_some_and(|u| u != "default") {
+        return Ok(Reply::Int(0));
+    }
+    let mut killed_self = false;
+    let n = ctx.shared.clients.kill(|c| {
+        let matched = id.is_none_or(|i| c.id == i)
+            && addr.as_ref().is_none_or(|a| &c.addr == a)
+            && laddr.as_ref().is_none_or(|a| &c.laddr == a)
+            && !(skipme && c.id == me);
+        if matched && c.id == me {
+            killed_self = true;
+        }
+        matched
+    });
+    if killed_self {
         ctx.client.close_after_reply = true;
     }
-    Ok(match killed {
-        None => Reply::Ok,
-        Some(n) => Reply::Int(n as i64),
-    })
+    Ok(Reply::Int(n as i64))
 }
 
 fn pause(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let timeout = crate::args::parse_i64(&args[2])
+    let ms = parse_i64(&args[2])
         .map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
-    if timeout < 0 {
+    if ms < 0 {
         return Err(CommandError::err("timeout is negative"));
-    }
-    if args.len() > 4 {
-        return Err(crate::server::subcommand_syntax(args));
     }
     let writes_only = match args.get(3) {
         None => false,
-        Some(m) if is(m, "write") => true,
-        Some(m) if is(m, "all") => false,
+        Some(a) if is(a, "write") => true,
+        Some(a) if is(a, "all") => false,
         Some(_) => return Err(CommandError::err("CLIENT PAUSE mode must be WRITE or ALL")),
     };
-    let p = &ctx.shared.pause;
-    let now = snapkv_keyspace::clock::now_ms();
-    let until = now.saturating_add(timeout as u64);
-    let current = p.until_ms.load(Ordering::Acquire);
-    if current > now {
-        // A pause is already on: the longer end and the stricter mode win, as in Redis.
-        if !writes_only {
-            p.writes_only.store(false, Ordering::Release);
-        }
-        p.until_ms.fetch_max(until, Ordering::AcqRel);
-    } else {
-        p.writes_only.store(writes_only, Ordering::Release);
-        p.until_ms.store(until, Ordering::Release);
+    if args.len() > 4 {
+        return Err(CommandError::Syntax);
     }
+    let p = &ctx.shared.pause;
+    let until = ctx.now_ms() + ms as u64;
+    // A new pause never shortens one in force (Redis keeps the later end and ALL wins).
+    if until > p.until_ms.load(Relaxed) {
+        p.until_ms.store(until, Relaxed);
+    }
+    p.writes_only.store(writes_only, Relaxed);
     Ok(Reply::Ok)
 }
 
 fn unpause(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
-    ctx.shared.pause.until_ms.store(0, Ordering::Release);
+    ctx.shared.pause.until_ms.store(0, Relaxed);
     ctx.shared.pause.notify.notify_waiters();
     Ok(Reply::Ok)
 }
@@ -176,73 +372,21 @@ fn no_evict(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     } else {
         return Err(CommandError::Syntax);
     };
-    ctx.client.info.no_evict.store(on, Ordering::Relaxed);
+    ctx.client.info.no_evict.store(on, Relaxed);
     Ok(Reply::Ok)
 }
 
 fn reply(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    ctx.client.reply_mode = if is(&args[2], "on") {
+    let mode = if is(&args[2], "on") {
         ReplyMode::On
     } else if is(&args[2], "off") {
         ReplyMode::Off
     } else if is(&args[2], "skip") {
-        // Applies from the next command; this one gets no reply either.
         ReplyMode::SkipNext
     } else {
         return Err(CommandError::Syntax);
     };
+    // OFF and SKIP already swallow this very reply (see the connection's emit).
+    ctx.client.reply_mode = mode;
     Ok(Reply::Ok)
-}
-
-fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
-    Ok(crate::server::help_reply(
-        "CLIENT",
-        &[
-            "CACHING (YES|NO)",
-            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
-            "GETREDIR",
-            "    Return the client ID we are redirecting to when tracking is enabled.",
-            "GETNAME",
-            "    Return the name of the current connection.",
-            "ID",
-            "    Return the ID of the current connection.",
-            "INFO",
-            "    Return information about the current client connection.",
-            "KILL <ip:port>",
-            "    Kill connection made from <ip:port>.",
-            "KILL <option> <value> [<option> <value> [...]]",
-            "    Kill connections. Options are:",
-            "    * ADDR (<ip:port>|<unixsocket>:0)",
-            "      Kill connections made from the specified address",
-            "    * LADDR (<ip:port>|<unixsocket>:0)",
-            "      Kill connections made to specified local address",
-            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-            "      Kill connections by type.",
-            "    * USER <username>",
-            "      Kill connections authenticated by <username>.",
-            "    * SKIPME (YES|NO)",
-            "      Skip killing current connection (default: yes).",
-            "LIST [options ...]",
-            "    Return information about client connections. Options:",
-            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-            "      Return clients of specified type.",
-            "UNPAUSE",
-            "    Stop the current client pause, resuming traffic.",
-            "PAUSE <timeout> [WRITE|ALL]",
-            "    Suspend all, or just write, clients for <timeout> milliseconds.",
-            "REPLY (ON|OFF|SKIP)",
-            "    Control the replies sent to the current connection.",
-            "SETNAME <name>",
-            "    Assign the name <name> to the current connection.",
-            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
-            "    Unblock the specified blocked client.",
-            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
-            "         [OPTIN] [OPTOUT] [NOLOOP]",
-            "    Control server assisted client side caching.",
-            "TRACKINGINFO",
-            "    Report tracking status for the current connection.",
-            "NO-EVICT (ON|OFF)",
-            "    Protect current client connection from eviction.",
-        ],
-    ))
 }

@@ -39,7 +39,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "auth",
         -2,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        SKIP_MONITOR | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         "connection",
         auth,
     )
@@ -48,7 +48,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "hello",
         -1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        SKIP_MONITOR | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         "connection",
         hello,
     )

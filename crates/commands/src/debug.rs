@@ -1,76 +1,80 @@
-//! DEBUG: the subcommands clients and test suites use — SLEEP, SET-ACTIVE-EXPIRE,
-//! OBJECT, HELP. (Redis's DEBUG is one command that parses its own subcommands; so is
-//! ours, so that unknown ones get Redis's answer.)
+//! DEBUG: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, HELP (RELOAD arrives with snapshots).
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
 use snapkv_protocol::Reply;
 
-use crate::args::lower;
+use crate::args::{lower, parse_f64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::object::help_reply;
+
+const HELP: &[&str] = &[
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "OBJECT <key>",
+    "    Show low level info about the `key` and associated value.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn syntax(args: &[Bytes]) -> CommandError {
+    CommandError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+        String::from_utf8_lossy(&args[1])
+    ))
+}
 
 pub fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let sub = lower(&args[1]);
-    match (sub.as_str(), args.len()) {
-        ("help", 2) => Ok(help()),
+    let allowed = match ctx.settings().enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => {
+            ctx.client.info.addr.starts_with("127.") || ctx.client.info.addr.starts_with("[::1]")
+        }
+        _ => false,
+    };
+    if !allowed {
+        return Err(CommandError::err(
+            "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        ));
+    }
+    match (lower(&args[1]).as_str(), args.len()) {
+        ("help", 2) => Ok(help_reply(HELP)),
         ("sleep", 3) => {
-            let secs = std::str::from_utf8(&args[2])
-                .ok()
-                .and_then(|s| s.trim().parse::<f64>().ok())
-                .unwrap_or(0.0);
-            // Blocks this worker thread on purpose, like Redis blocks its event loop:
-            // tests use it to simulate a slow server.
+            let secs = parse_f64(&args[2])?;
             if secs > 0.0 && secs.is_finite() {
-                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+                // Like Redis, DEBUG SLEEP stalls the thread serving this client.
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs));
             }
             Ok(Reply::Ok)
         }
         ("set-active-expire", 3) => {
-            let on = crate::args::parse_i64(&args[2]).unwrap_or(0) != 0;
-            ctx.shared.active_expire.store(on, Ordering::Relaxed);
+            let on = crate::args::parse_i64(&args[2])? != 0;
+            ctx.shared.active_expire.store(on, Relaxed);
             Ok(Reply::Ok)
         }
-        ("object", 3) => object(ctx, &args[2]),
-        _ => Err(CommandError::UnknownSubcommand {
-            command: "debug".into(),
-            sub: String::from_utf8_lossy(&args[1]).into_owned(),
-        }),
+        ("object", 3) => {
+            let db = ctx.db();
+            let now = ctx.now_ms();
+            let Some(e) = ctx.ks.peek(db, &args[2]) else {
+                return Err(CommandError::NoSuchKey);
+            };
+            let len = e.value.as_str().map(|s| s.len()).unwrap_or(0);
+            let addr = e as *const _ as usize;
+            Ok(Reply::Simple(Bytes::from(format!(
+                "Value at:{addr:#x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e.value.encoding(),
+                len + 1,
+                e.lru & 0xffffff,
+                snapkv_keyspace::clock::idle_secs(e.lru, now)
+            ))))
+        }
+        _ => Err(syntax(args)),
     }
-}
-
-fn object(ctx: &mut Ctx, key: &Bytes) -> CommandResult {
-    let db = ctx.db();
-    let now = ctx.now_ms();
-    let Some(e) = ctx.ks.peek(db, key) else {
-        return Err(CommandError::NoSuchKey);
-    };
-    let addr = e as *const _ as usize;
-    let serialized = match e.value.as_str() {
-        Some(s) => s.len(),
-        None => e.value.heap_size(),
-    };
-    let lru = e.lru;
-    let idle = snapkv_keyspace::clock::idle_secs(lru, now);
-    Ok(Reply::Simple(Bytes::from(format!(
-        "Value at:{addr:#x} refcount:1 encoding:{} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{idle}",
-        e.value.encoding()
-    ))))
-}
-
-fn help() -> Reply {
-    crate::server::help_reply(
-        "DEBUG",
-        &[
-            "OBJECT <key>",
-            "    Show low level info about `key` and associated value.",
-            "SET-ACTIVE-EXPIRE <0|1>",
-            "    Setting it to 0 disables expiring keys in background when they are not",
-            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-            "    default.",
-            "SLEEP <seconds>",
-            "    Stop the server for <seconds>. Decimals allowed.",
-        ],
-    )
 }

@@ -92,16 +92,10 @@ fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: Comm
         .stats
         .total_error_replies
         .fetch_add(1, Ordering::Relaxed);
-    let e = e.to_string();
-    shared.count_error(&e);
     if let Some(i) = idx {
-        shared
-            .commands
-            .stats(i)
-            .rejected
-            .fetch_add(1, Ordering::Relaxed);
+        shared.commands.stats(i).record_rejected();
     }
-    Reply::Error(e)
+    e.into()
 }
 
 /// Evicts while over `maxmemory`; true if still over afterwards (the OOM answer).
@@ -160,8 +154,8 @@ pub fn run(
     args: &[Bytes],
     locked: &mut Locked<'_>,
 ) -> Reply {
-    client.info.last_cmd.store(idx + 1, Ordering::Relaxed);
     let start = Instant::now();
+    client.info.last_cmd.store(idx, Ordering::Relaxed);
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -172,16 +166,14 @@ pub fn run(
     };
     let us = start.elapsed().as_micros() as u64;
     let st = shared.commands.stats(idx);
-    st.calls.fetch_add(1, Ordering::Relaxed);
-    st.usec.fetch_add(us, Ordering::Relaxed);
+    st.record_call(us);
     shared
         .stats
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
     let reply = match result {
         Ok(r) => {
-            if let Reply::Error(text) = &r {
-                shared.count_error(text);
+            if r.is_error() {
                 shared
                     .stats
                     .total_error_replies
@@ -190,51 +182,39 @@ pub fn run(
             r
         }
         Err(e) => {
-            st.failed.fetch_add(1, Ordering::Relaxed);
+            st.record_failed();
             shared.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
-            let e = e.to_string();
-            shared.count_error(&e);
             shared
                 .stats
                 .total_error_replies
                 .fetch_add(1, Ordering::Relaxed);
-            Reply::Error(e)
+            e.into()
         }
     };
-    shared.latency.record_command(
-        client.settings.latency_monitor_threshold,
-        us,
-        spec.has(flags::FAST),
-    );
     let s = &client.settings;
     if s.slowlog_log_slower_than >= 0
         && us >= s.slowlog_log_slower_than as u64
         && !spec.has(flags::SKIP_SLOWLOG)
     {
         let name = client.info.name.lock().clone().unwrap_or_default();
-        let shown: Vec<Bytes> = args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                if is_redacted(args, i) {
-                    Bytes::from_static(b"(redacted)")
-                } else {
-                    a.clone()
-                }
-            })
-            .collect();
         shared.slowlog.push(
-            &shown,
+            args,
             us,
             client.info.addr.clone(),
             name,
             s.slowlog_max_len as usize,
         );
     }
-    // Like Redis, admin commands (CONFIG, DEBUG, …) are not shown to monitors.
-    if shared.monitors.count.load(Ordering::Relaxed) > 0
-        && !spec.has(flags::SKIP_MONITOR | flags::ADMIN)
-    {
+    let threshold_ms = s.latency_monitor_threshold;
+    if threshold_ms > 0 && us / 1000 >= threshold_ms {
+        let event = if spec.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        shared.latency.record(event, us / 1000);
+    }
+    if shared.monitors.count.load(Ordering::Relaxed) > 0 && !spec.has(flags::SKIP_MONITOR) {
         shared.monitors.feed(monitor_line(client, args));
     }
     reply
@@ -253,12 +233,7 @@ fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
         client.db,
         client.info.addr
     );
-    let redacted = |i| is_redacted(args, i);
-    for (i, a) in args.iter().enumerate() {
-        if redacted(i) {
-            line.push_str(" \"(redacted)\"");
-            continue;
-        }
+    for a in args {
         line.push_str(" \"");
         for &b in a.iter() {
             match b {
@@ -279,19 +254,27 @@ fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
     Bytes::from(line)
 }
 
-/// Passwords never reach monitors or the slowlog (Redis's
-/// `redactClientCommandArgument`): AUTH's arguments, HELLO's AUTH user and password.
-fn is_redacted(args: &[Bytes], i: usize) -> bool {
-    if args[0].eq_ignore_ascii_case(b"auth") {
-        return i >= 1;
+/// How long a command must wait for CLIENT PAUSE (None: run now). Writes wait under
+/// `PAUSE … WRITE`; everything waits under `PAUSE … ALL`.
+pub fn pause_wait(shared: &Shared, args: &[Bytes]) -> Option<std::time::Duration> {
+    let until = shared.pause.until_ms.load(Ordering::Relaxed);
+    if until == 0 {
+        return None;
     }
-    if args[0].eq_ignore_ascii_case(b"hello") {
-        return args
-            .iter()
-            .position(|a| a.eq_ignore_ascii_case(b"auth"))
-            .is_some_and(|p| p > 0 && i > p && i <= p + 2);
+    let now = snapkv_keyspace::clock::now_ms();
+    if now >= until {
+        return None;
     }
-    false
+    if shared.pause.writes_only.load(Ordering::Relaxed) {
+        let write = match resolve(shared, args) {
+            Ok((_, spec)) => spec.has(flags::WRITE) || spec.name == "exec",
+            Err(_) => false,
+        };
+        if !write {
+            return None;
+        }
+    }
+    Some(std::time::Duration::from_millis(until - now))
 }
 
 /// Starts a transaction (MULTI's effect on the client).

@@ -1,568 +1,360 @@
-//! INFO: Redis 7.0's sections and field names (`genRedisInfoString`), so client
-//! libraries and monitoring tools that parse INFO find what they look for. Fields for
-//! features snapkv lacks (AOF, replication, modules, Lua) report Redis's idle values.
+//! INFO: the server's state in Redis 7.0's sections and field names, so monitoring tools
+//! and client libraries read snapkv like Redis. snapkv-only fields (snapshot reserve)
+//! carry their own names next to Redis's.
 
-use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
+use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
+use snapkv_keyspace::memory;
 use snapkv_protocol::Reply;
 
 use crate::ctx::Ctx;
 use crate::error::CommandResult;
-use crate::spec::{flags::*, CommandSpec};
+use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] =
     &[
-        CommandSpec::new("info", -1, LOADING | STALE, "server", info).doc(
-            "Returns information and statistics about the server.",
-            "1.0.0",
-        ),
+        CommandSpec::new("info", -1, LOADING | STALE, "server", info)
+            .lock(LockPlan::Lazy)
+            .doc(
+                "Returns information and statistics about the server.",
+                "1.0.0",
+            ),
     ];
 
-/// Every section, in output order, and whether plain `INFO` shows it.
-const SECTIONS: &[(&str, bool)] = &[
-    ("server", true),
-    ("clients", true),
-    ("memory", true),
-    ("persistence", true),
-    ("stats", true),
-    ("replication", true),
-    ("cpu", true),
-    ("modules", true),
-    ("commandstats", false),
-    ("errorstats", true),
-    ("latencystats", false),
-    ("cluster", true),
-    ("keyspace", true),
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
 ];
 
 fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let wanted: Vec<String> = args[1..].iter().map(|a| crate::args::lower(a)).collect();
-    let show = |name: &str, default: bool| {
-        if wanted.is_empty() {
-            return default;
-        }
-        wanted.iter().any(|w| {
-            w == name
-                || w == "everything"
-                || (w == "all" && name != "modules")
-                || (w == "default" && default)
-        })
-    };
-    let mut out = String::with_capacity(4096);
-    let mut first = true;
-    for &(name, default) in SECTIONS {
-        if !show(name, default) {
+    let mut wanted: Vec<String> = args[1..].iter().map(|a| crate::args::lower(a)).collect();
+    let mut all = false;
+    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
+        wanted.extend(DEFAULT.iter().map(|s| s.to_string()));
+    }
+    if wanted.iter().any(|w| w == "all" || w == "everything") {
+        all = true;
+    }
+    let mut out = String::new();
+    type Section = fn(&mut Ctx, &mut String);
+    let sections: [(&str, Section); 12] = [
+        ("server", server),
+        ("clients", clients),
+        ("memory", memory_section),
+        ("persistence", persistence),
+        ("stats", stats),
+        ("replication", replication),
+        ("cpu", cpu),
+        ("modules", |_, _| {}),
+        ("commandstats", commandstats),
+        ("errorstats", errorstats),
+        ("cluster", |_, o| o.push_str("cluster_enabled:0\r\n")),
+        ("keyspace", keyspace),
+    ];
+    for (name, f) in sections {
+        let default_section = DEFAULT.contains(&name) || name == "commandstats";
+        if !(wanted.iter().any(|w| w == name) || (all && default_section)) {
             continue;
         }
-        if !first {
+        if !out.is_empty() {
             out.push_str("\r\n");
         }
-        first = false;
+        let mut title = name.to_string();
+        title[..1].make_ascii_uppercase();
         let title = match name {
             "cpu" => "CPU".to_string(),
             "commandstats" => "Commandstats".into(),
             "errorstats" => "Errorstats".into(),
-            "latencystats" => "Latencystats".into(),
-            n => n[..1].to_ascii_uppercase() + &n[1..],
+            _ => title,
         };
         let _ = write!(out, "# {title}\r\n");
-        let mut lines = Lines(&mut out);
-        match name {
-            "server" => server(ctx, &mut lines),
-            "clients" => clients(ctx, &mut lines),
-            "memory" => memory(ctx, &mut lines),
-            "persistence" => persistence(ctx, &mut lines),
-            "stats" => stats(ctx, &mut lines),
-            "replication" => replication(ctx, &mut lines),
-            "cpu" => cpu(&mut lines),
-            "commandstats" => commandstats(ctx, &mut lines),
-            "errorstats" => errorstats(ctx, &mut lines),
-            "cluster" => lines.kv("cluster_enabled", 0),
-            "keyspace" => keyspace(ctx, &mut lines),
-            _ => {}
-        }
+        f(ctx, &mut out);
     }
     Ok(Reply::Verbatim(Bytes::from(out)))
 }
 
-/// Appends `name:value\r\n` lines.
-struct Lines<'a>(&'a mut String);
-
-impl Lines<'_> {
-    fn kv(&mut self, name: &str, value: impl std::fmt::Display) {
-        let _ = write!(self.0, "{name}:{value}\r\n");
-    }
-}
-
-/// Redis's `bytesToHuman`.
+/// `used_memory_human`-style formatting (Redis's `bytesToHuman`).
 pub fn human(n: u64) -> String {
-    let d = n as f64;
-    const UNITS: &[(f64, &str)] = &[
-        (1024.0, "K"),
-        (1024.0 * 1024.0, "M"),
-        (1024.0 * 1024.0 * 1024.0, "G"),
-        (1024.0 * 1024.0 * 1024.0 * 1024.0, "T"),
-        (1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0, "P"),
+    let n = n as f64;
+    let units = [
+        (1u64 << 50, "P"),
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
     ];
-    if n < 1024 {
-        return format!("{n}B");
-    }
-    for (i, &(unit, suffix)) in UNITS.iter().enumerate() {
-        if i + 1 == UNITS.len() || d < unit * 1024.0 {
-            return format!("{:.2}{suffix}", d / unit);
+    for (size, unit) in units {
+        if n >= size as f64 {
+            return format!("{:.2}{unit}", n / size as f64);
         }
     }
-    format!("{n}B")
+    format!("{}B", n as u64)
 }
 
-fn uname() -> (String, String, String) {
-    // SAFETY: uname fills a zeroed struct we own.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return ("Linux".into(), String::new(), String::new());
-    }
-    let f = |s: &[libc::c_char]| {
-        let b: Vec<u8> = s
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&b).into_owned()
-    };
-    (f(&u.sysname), f(&u.release), f(&u.machine))
-}
-
-fn server(ctx: &Ctx, l: &mut Lines) {
-    let sh = ctx.shared;
-    let s = ctx.settings();
-    let now_ms = snapkv_keyspace::clock::now_ms();
-    let uptime = sh.started.elapsed().as_secs();
-    let (sys, release, machine) = uname();
-    l.kv("redis_version", crate::REDIS_VERSION);
-    l.kv("redis_git_sha1", "00000000");
-    l.kv("redis_git_dirty", 0);
-    l.kv("redis_build_id", "0");
-    l.kv("snapkv_version", crate::SNAPKV_VERSION);
-    l.kv("redis_mode", "standalone");
-    l.kv("os", format!("{sys} {release} {machine}"));
-    l.kv("arch_bits", usize::BITS);
-    l.kv("monotonic_clock", "POSIX clock_gettime");
-    l.kv("multiplexing_api", "epoll");
-    l.kv("atomicvar_api", "c11-builtin");
-    l.kv("gcc_version", "0.0.0");
-    l.kv("process_id", std::process::id());
-    l.kv("process_supervised", "no");
-    l.kv("run_id", &sh.run_id);
-    l.kv("tcp_port", sh.tcp_port.load(Ordering::Relaxed));
-    l.kv("server_time_usec", now_ms * 1000);
-    l.kv("uptime_in_seconds", uptime);
-    l.kv("uptime_in_days", uptime / 86400);
-    l.kv("hz", s.hz);
-    l.kv("configured_hz", s.hz);
-    l.kv("lru_clock", snapkv_keyspace::clock::lru_clock(now_ms));
-    l.kv("executable", &sh.executable);
-    l.kv(
-        "config_file",
-        sh.config
-            .file()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
+fn server(ctx: &mut Ctx, o: &mut String) {
+    let s = ctx.shared;
+    let uptime = s.started.elapsed().as_secs();
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    let uname = nix_uname();
+    let settings = ctx.settings();
+    let _ = write!(
+        o,
+        "redis_version:{}\r\nsnapkv_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{uname}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{now_us}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
+        crate::REDIS_VERSION,
+        crate::SNAPKV_VERSION,
+        std::process::id(),
+        s.run_id,
+        s.tcp_port.load(Relaxed),
+        uptime / 86400,
+        settings.hz,
+        settings.hz,
+        snapkv_keyspace::clock::lru_clock(ctx.now_ms()),
+        s.executable,
+        s.config.file().map(|p| p.display().to_string()).unwrap_or_default(),
     );
-    l.kv("io_threads_active", 0);
 }
 
-fn clients(ctx: &Ctx, l: &mut Lines) {
-    let all = ctx.shared.clients.all();
-    let max_in = all
-        .iter()
-        .map(|c| c.qbuf.load(Ordering::Relaxed))
-        .max()
-        .unwrap_or(0);
-    let max_out = all
-        .iter()
-        .map(|c| c.omem.load(Ordering::Relaxed))
-        .max()
-        .unwrap_or(0);
-    l.kv("connected_clients", all.len());
-    l.kv("cluster_connections", 0);
-    l.kv("maxclients", ctx.settings().maxclients);
-    l.kv("client_recent_max_input_buffer", max_in);
-    l.kv("client_recent_max_output_buffer", max_out);
-    l.kv("blocked_clients", 0);
-    l.kv("tracking_clients", 0);
-    l.kv("clients_in_timeout_table", 0);
+fn nix_uname() -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "{} {} {}",
+        read("/proc/sys/kernel/ostype"),
+        read("/proc/sys/kernel/osrelease"),
+        std::env::consts::ARCH
+    )
 }
 
-/// Resident set size from /proc/self/statm (pages × page size).
-pub fn rss_bytes() -> u64 {
-    let pages = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .unwrap_or(0);
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
-    pages * page
+fn clients(ctx: &mut Ctx, o: &mut String) {
+    let s = ctx.shared;
+    let all = s.clients.all();
+    let max_in = all.iter().map(|c| c.qbuf.load(Relaxed)).max().unwrap_or(0);
+    let max_out = all.iter().map(|c| c.omem.load(Relaxed)).max().unwrap_or(0);
+    let _ = write!(
+        o,
+        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        all.len(),
+        ctx.settings().maxclients
+    );
 }
 
+/// The machine's memory, from /proc/meminfo (the budget when maxmemory is 0).
 pub fn total_system_memory() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let (pages, page) = unsafe {
-        (
-            libc::sysconf(libc::_SC_PHYS_PAGES),
-            libc::sysconf(libc::_SC_PAGESIZE),
-        )
-    };
-    (pages.max(0) as u64) * (page.max(0) as u64)
-}
-
-fn memory(ctx: &Ctx, l: &mut Lines) {
-    let s = ctx.settings();
-    let used = snapkv_keyspace::memory::used_memory_now();
-    let metrics = &ctx.shared.metrics;
-    metrics.note_memory(used);
-    let peak = metrics.used_memory_peak.load(Ordering::Relaxed).max(used);
-    let rss = rss_bytes();
-    let (allocated, active, resident) = snapkv_keyspace::memory::allocator_stats();
-    let total = total_system_memory();
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    l.kv("used_memory", used);
-    l.kv("used_memory_human", human(used));
-    l.kv("used_memory_rss", rss);
-    l.kv("used_memory_rss_human", human(rss));
-    l.kv("used_memory_peak", peak);
-    l.kv("used_memory_peak_human", human(peak));
-    l.kv(
-        "used_memory_peak_perc",
-        format!("{:.2}%", ratio(used, peak) * 100.0),
-    );
-    l.kv("used_memory_overhead", 0);
-    l.kv("used_memory_startup", 0);
-    l.kv("used_memory_dataset", used);
-    l.kv("used_memory_dataset_perc", "100.00%");
-    l.kv("allocator_allocated", allocated);
-    l.kv("allocator_active", active);
-    l.kv("allocator_resident", resident);
-    l.kv("total_system_memory", total);
-    l.kv("total_system_memory_human", human(total));
-    for (k, v) in [
-        ("used_memory_lua", "0"),
-        ("used_memory_vm_eval", "0"),
-        ("used_memory_lua_human", "0B"),
-        ("used_memory_scripts_eval", "0"),
-        ("number_of_cached_scripts", "0"),
-        ("number_of_functions", "0"),
-        ("number_of_libraries", "0"),
-        ("used_memory_vm_functions", "0"),
-        ("used_memory_vm_total", "0"),
-        ("used_memory_vm_total_human", "0B"),
-        ("used_memory_functions", "0"),
-        ("used_memory_scripts", "0"),
-        ("used_memory_scripts_human", "0B"),
-    ] {
-        l.kv(k, v);
-    }
-    l.kv("maxmemory", s.maxmemory);
-    l.kv("maxmemory_human", human(s.maxmemory));
-    l.kv("maxmemory_policy", s.maxmemory_policy.name());
-    l.kv(
-        "allocator_frag_ratio",
-        format!("{:.2}", ratio(active, allocated)),
-    );
-    l.kv("allocator_frag_bytes", active.saturating_sub(allocated));
-    l.kv(
-        "allocator_rss_ratio",
-        format!("{:.2}", ratio(resident, active)),
-    );
-    l.kv("allocator_rss_bytes", resident.saturating_sub(active));
-    l.kv("rss_overhead_ratio", format!("{:.2}", ratio(rss, resident)));
-    l.kv("rss_overhead_bytes", rss.saturating_sub(resident));
-    l.kv(
-        "mem_fragmentation_ratio",
-        format!("{:.2}", ratio(rss, used)),
-    );
-    l.kv("mem_fragmentation_bytes", rss as i64 - used as i64);
-    for k in [
-        "mem_not_counted_for_evict",
-        "mem_replication_backlog",
-        "mem_total_replication_buffers",
-        "mem_clients_slaves",
-        "mem_clients_normal",
-        "mem_cluster_links",
-        "mem_aof_buffer",
-    ] {
-        l.kv(k, 0);
-    }
-    l.kv("mem_allocator", "jemalloc-5.3.0");
-    l.kv("active_defrag_running", 0);
-    l.kv("lazyfree_pending_objects", 0);
-    l.kv("lazyfreed_objects", 0);
-    // snapkv: the memory set aside for snapshots (reserved-memory[-percent]).
-    let budget = if s.maxmemory > 0 { s.maxmemory } else { total };
-    l.kv("reserved_memory_percent", s.reserved_memory_percent);
-    l.kv("reserved_memory", s.reserved_memory);
-    l.kv("snapshot_reserve", s.reserve(budget));
-    l.kv("snapshot_reserve_human", human(s.reserve(budget)));
-    l.kv("data_memory_limit", s.data_limit(total));
-}
-
-/// Sums a per-shard counter over every database (shards are taken one at a time).
-fn shard_sum(ctx: &mut Ctx, f: impl Fn(&snapkv_keyspace::ShardStats) -> u64) -> u64 {
-    let mut n = 0;
-    for db in 0..ctx.shared.keyspace.databases() {
-        ctx.ks.for_each_shard(db, |v| n += f(&v.shard.stats));
-    }
-    n
-}
-
-fn persistence(ctx: &mut Ctx, l: &mut Lines) {
-    let p = &ctx.shared.persistence;
-    let dirty = shard_sum(ctx, |s| s.dirty);
-    l.kv("loading", ctx.shared.loading.load(Ordering::Relaxed) as u8);
-    l.kv("async_loading", 0);
-    l.kv("current_cow_peak", 0);
-    l.kv("current_cow_size", 0);
-    l.kv("current_cow_size_age", 0);
-    l.kv("current_fork_perc", "0.00");
-    l.kv("current_save_keys_processed", 0);
-    l.kv("current_save_keys_total", 0);
-    l.kv("rdb_changes_since_last_save", dirty);
-    l.kv(
-        "rdb_bgsave_in_progress",
-        p.bgsave_in_progress.load(Ordering::Relaxed) as u8,
-    );
-    l.kv(
-        "rdb_last_save_time",
-        p.lastsave_secs.load(Ordering::Relaxed),
-    );
-    l.kv(
-        "rdb_last_bgsave_status",
-        if p.last_bgsave_ok.load(Ordering::Relaxed) {
-            "ok"
-        } else {
-            "err"
-        },
-    );
-    l.kv("rdb_last_bgsave_time_sec", -1);
-    l.kv("rdb_current_bgsave_time_sec", -1);
-    l.kv("rdb_saves", p.saves.load(Ordering::Relaxed));
-    l.kv("rdb_last_cow_size", 0);
-    l.kv("rdb_last_load_keys_expired", 0);
-    l.kv("rdb_last_load_keys_loaded", 0);
-    l.kv("aof_enabled", 0);
-    l.kv("aof_rewrite_in_progress", 0);
-    l.kv("aof_rewrite_scheduled", 0);
-    l.kv("aof_last_rewrite_time_sec", -1);
-    l.kv("aof_current_rewrite_time_sec", -1);
-    l.kv("aof_last_bgrewrite_status", "ok");
-    l.kv("aof_rewrites", 0);
-    l.kv("aof_rewrites_consecutive_failures", 0);
-    l.kv("aof_last_write_status", "ok");
-    l.kv("aof_last_cow_size", 0);
-    l.kv("module_fork_in_progress", 0);
-    l.kv("module_fork_last_cow_size", 0);
-}
-
-fn stats(ctx: &mut Ctx, l: &mut Lines) {
-    let (mut hits, mut misses, mut expired, mut evicted) = (0, 0, 0, 0);
-    for db in 0..ctx.shared.keyspace.databases() {
-        ctx.ks.for_each_shard(db, |v| {
-            let s = &v.shard.stats;
-            hits += s.hits;
-            misses += s.misses;
-            expired += s.expired;
-            evicted += s.evicted;
-        });
-    }
-    let sh = ctx.shared;
-    let st = &sh.stats;
-    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let (kin, kout) = sh.metrics.kbps();
-    l.kv(
-        "total_connections_received",
-        sh.clients.total_connections.load(Ordering::Relaxed),
-    );
-    l.kv("total_commands_processed", get(&st.commands_processed));
-    l.kv("instantaneous_ops_per_sec", sh.metrics.ops_per_sec());
-    l.kv("total_net_input_bytes", get(&st.net_input_bytes));
-    l.kv("total_net_output_bytes", get(&st.net_output_bytes));
-    l.kv("total_net_repl_input_bytes", 0);
-    l.kv("total_net_repl_output_bytes", 0);
-    l.kv("instantaneous_input_kbps", format!("{kin:.2}"));
-    l.kv("instantaneous_output_kbps", format!("{kout:.2}"));
-    l.kv("instantaneous_input_repl_kbps", "0.00");
-    l.kv("instantaneous_output_repl_kbps", "0.00");
-    l.kv(
-        "rejected_connections",
-        sh.clients.rejected_connections.load(Ordering::Relaxed),
-    );
-    l.kv("sync_full", 0);
-    l.kv("sync_partial_ok", 0);
-    l.kv("sync_partial_err", 0);
-    l.kv("expired_keys", expired);
-    l.kv("expired_stale_perc", "0.00");
-    l.kv("expired_time_cap_reached_count", 0);
-    l.kv(
-        "expire_cycle_cpu_milliseconds",
-        get(&st.expire_cycle_cpu_ms),
-    );
-    l.kv("evicted_keys", evicted);
-    l.kv("evicted_clients", get(&st.evicted_clients));
-    l.kv("total_eviction_exceeded_time", 0);
-    l.kv("current_eviction_exceeded_time", 0);
-    l.kv("keyspace_hits", hits);
-    l.kv("keyspace_misses", misses);
-    l.kv("pubsub_channels", 0);
-    l.kv("pubsub_patterns", 0);
-    l.kv("pubsubshard_channels", 0);
-    l.kv("latest_fork_usec", 0);
-    l.kv("total_forks", 0);
-    for k in [
-        "migrate_cached_sockets",
-        "slave_expires_tracked_keys",
-        "active_defrag_hits",
-        "active_defrag_misses",
-        "active_defrag_key_hits",
-        "active_defrag_key_misses",
-        "total_active_defrag_time",
-        "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-    ] {
-        l.kv(k, 0);
-    }
-    l.kv(
-        "unexpected_error_replies",
-        get(&st.unexpected_error_replies),
-    );
-    l.kv("total_error_replies", get(&st.total_error_replies));
-    l.kv("dump_payload_sanitizations", 0);
-    l.kv("total_reads_processed", get(&st.commands_processed));
-    l.kv("total_writes_processed", get(&st.commands_processed));
-    l.kv("io_threaded_reads_processed", 0);
-    l.kv("io_threaded_writes_processed", 0);
-    l.kv("reply_buffer_shrinks", 0);
-    l.kv("reply_buffer_expands", 0);
-    l.kv(
-        "client_query_buffer_limit_disconnections",
-        get(&st.client_qbuf_limit_disconnections),
-    );
-    l.kv(
-        "client_output_buffer_limit_disconnections",
-        get(&st.client_outbuf_limit_disconnections),
-    );
-}
-
-fn replication(ctx: &Ctx, l: &mut Lines) {
-    l.kv("role", "master");
-    l.kv("connected_slaves", 0);
-    l.kv("master_failover_state", "no-failover");
-    l.kv("master_replid", &ctx.shared.run_id);
-    l.kv("master_replid2", "0".repeat(40));
-    l.kv("master_repl_offset", 0);
-    l.kv("second_repl_offset", -1);
-    l.kv("repl_backlog_active", 0);
-    l.kv("repl_backlog_size", 1048576);
-    l.kv("repl_backlog_first_byte_offset", 0);
-    l.kv("repl_backlog_histlen", 0);
-}
-
-fn rusage(who: libc::c_int) -> (String, String) {
-    // SAFETY: getrusage fills a zeroed struct we own.
-    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(who, &mut r) };
-    let t = |tv: libc::timeval| format!("{}.{:06}", tv.tv_sec, tv.tv_usec);
-    (t(r.ru_stime), t(r.ru_utime))
-}
-
-fn cpu(l: &mut Lines) {
-    let (sys, user) = rusage(libc::RUSAGE_SELF);
-    let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
-    let (tsys, tuser) = rusage(libc::RUSAGE_THREAD);
-    l.kv("used_cpu_sys", sys);
-    l.kv("used_cpu_user", user);
-    l.kv("used_cpu_sys_children", csys);
-    l.kv("used_cpu_user_children", cuser);
-    l.kv("used_cpu_sys_main_thread", tsys);
-    l.kv("used_cpu_user_main_thread", tuser);
-}
-
-fn commandstats(ctx: &Ctx, l: &mut Lines) {
-    let mut rows: Vec<_> = ctx
-        .shared
-        .commands
-        .all_with_stats()
-        .filter_map(|(spec, st)| {
-            let calls = st.calls.load(Ordering::Relaxed);
-            let rejected = st.rejected.load(Ordering::Relaxed);
-            let failed = st.failed.load(Ordering::Relaxed);
-            (calls + rejected + failed > 0).then(|| {
-                let usec = st.usec.load(Ordering::Relaxed);
-                let per = if calls == 0 {
-                    0.0
-                } else {
-                    usec as f64 / calls as f64
-                };
-                (
-                    spec.name,
-                    format!(
-                        "calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}"
-                    ),
-                )
-            })
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
         })
-        .collect();
-    rows.sort();
-    for (name, v) in rows {
-        l.kv(&format!("cmdstat_{name}"), v);
-    }
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
 }
 
-fn errorstats(ctx: &Ctx, l: &mut Lines) {
-    for (code, n) in ctx.shared.error_counts.lock().iter() {
-        l.kv(&format!("errorstat_{code}"), format!("count={n}"));
-    }
+/// Resident set size from /proc/self/statm.
+pub fn rss() -> u64 {
+    let page = 4096;
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|t| {
+            t.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map(|p| p * page)
+        .unwrap_or(0)
 }
 
-fn keyspace(ctx: &mut Ctx, l: &mut Lines) {
+fn memory_section(ctx: &mut Ctx, o: &mut String) {
+    let s = ctx.shared;
+    let (allocated, active, resident) = memory::allocator_stats();
+    let used = allocated;
+    let peak = s.stats.used_memory_peak.fetch_max(used, Relaxed).max(used);
+    let rss = rss();
+    let sys = total_system_memory();
+    let settings = ctx.settings();
+    let budget = if settings.maxmemory > 0 {
+        settings.maxmemory
+    } else {
+        sys
+    };
+    let reserve = settings.reserve(budget);
+    let startup = s.stats.used_memory_startup.load(Relaxed);
+    let dataset = used.saturating_sub(startup);
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let _ = write!(
+        o,
+        "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{startup}\r\nused_memory_startup:{startup}\r\nused_memory_dataset:{dataset}\r\nused_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{allocated}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\ntotal_system_memory:{sys}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\nused_memory_vm_total_human:63.00K\r\nused_memory_functions:184\r\nused_memory_scripts:184\r\nused_memory_scripts_human:184B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\nreserved_memory_percent:{}\r\nreserved_memory:{}\r\nsnapshot_reserve:{reserve}\r\nsnapshot_reserve_human:{}\r\nmaxmemory_data_limit:{}\r\n",
+        human(used),
+        human(rss),
+        human(peak),
+        ratio(used, peak) * 100.0,
+        ratio(dataset, used) * 100.0,
+        human(sys),
+        settings.maxmemory,
+        human(settings.maxmemory),
+        settings.maxmemory_policy.name(),
+        ratio(active, allocated),
+        active.saturating_sub(allocated),
+        ratio(resident, active),
+        resident.saturating_sub(active),
+        ratio(rss, resident),
+        rss.saturating_sub(resident),
+        ratio(rss, used),
+        rss.saturating_sub(used),
+        settings.reserved_memory_percent,
+        settings.reserved_memory,
+        human(reserve),
+        if settings.maxmemory > 0 { settings.data_limit(sys) } else { 0 },
+    );
+}
+
+/// Sums of every shard's counters and sizes per database, through `ctx.ks`.
+fn shard_totals(ctx: &mut Ctx) -> (snapkv_keyspace::ShardStats, Vec<(usize, usize, u64)>) {
+    let mut totals = snapkv_keyspace::ShardStats::default();
+    let mut per_db = Vec::new();
+    let now = ctx.now_ms();
     for db in 0..ctx.shared.keyspace.databases() {
-        let (mut keys, mut expires, mut ttl_sum, mut ttl_n) = (0u64, 0u64, 0u64, 0u64);
+        let (mut keys, mut volatile, mut ttl_sum, mut ttl_n) = (0usize, 0usize, 0u128, 0u128);
         ctx.ks.for_each_shard(db, |v| {
-            keys += v.shard.len() as u64;
-            let vol = v.shard.volatile() as u64;
-            expires += vol;
-            if vol == 0 {
-                return;
-            }
-            // avg_ttl is an estimate in Redis too: sample a few volatile keys per shard.
-            let now = v.now_ms;
-            for at in v.entries().take(256).filter_map(|e| e.expire_at()).take(16) {
-                ttl_sum += at.saturating_sub(now);
-                ttl_n += 1;
+            let st = &v.shard.stats;
+            totals.hits += st.hits;
+            totals.misses += st.misses;
+            totals.expired += st.expired;
+            totals.evicted += st.evicted;
+            totals.dirty += st.dirty;
+            keys += v.shard.len();
+            volatile += v.shard.volatile();
+            if v.shard.volatile() > 0 {
+                for e in v.entries() {
+                    if let Some(at) = e.expire_at() {
+                        ttl_sum += at.saturating_sub(now) as u128;
+                        ttl_n += 1;
+                    }
+                }
             }
         });
-        if keys > 0 {
-            let avg = ttl_sum.checked_div(ttl_n).unwrap_or(0);
-            l.kv(
-                &format!("db{db}"),
-                format!("keys={keys},expires={expires},avg_ttl={avg}"),
-            );
+        let avg = ttl_sum.checked_div(ttl_n).unwrap_or(0) as u64;
+        per_db.push((keys, volatile, avg));
+    }
+    (totals, per_db)
+}
+
+fn persistence(ctx: &mut Ctx, o: &mut String) {
+    let (totals, _) = shard_totals(ctx);
+    let p = &ctx.shared.persistence;
+    let _ = write!(
+        o,
+        "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        ctx.shared.loading.load(Relaxed) as u8,
+        totals.dirty,
+        p.bgsave_in_progress.load(Relaxed) as u8,
+        p.lastsave_secs.load(Relaxed),
+        if p.last_bgsave_ok.load(Relaxed) { "ok" } else { "err" },
+        p.saves.load(Relaxed),
+    );
+}
+
+fn stats(ctx: &mut Ctx, o: &mut String) {
+    let (totals, _) = shard_totals(ctx);
+    let s = ctx.shared;
+    let st = &s.stats;
+    let (ops, in_kbps, out_kbps) = st.instantaneous();
+    let _ = write!(
+        o,
+        "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{ops}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{in_kbps:.2}\r\ninstantaneous_output_kbps:{out_kbps:.2}\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:{}\r\nevicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+        s.clients.total_connections.load(Relaxed),
+        st.commands_processed.load(Relaxed),
+        st.net_input_bytes.load(Relaxed),
+        st.net_output_bytes.load(Relaxed),
+        s.clients.rejected_connections.load(Relaxed),
+        totals.expired,
+        st.expire_cycle_cpu_ms.load(Relaxed),
+        totals.evicted,
+        totals.hits,
+        totals.misses,
+        st.total_error_replies.load(Relaxed),
+        st.reads_processed.load(Relaxed),
+        st.writes_processed.load(Relaxed),
+    );
+}
+
+fn replication(ctx: &mut Ctx, o: &mut String) {
+    let _ = write!(
+        o,
+        "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+        ctx.shared.run_id
+    );
+}
+
+fn cpu(_ctx: &mut Ctx, o: &mut String) {
+    let usage = |who| {
+        // SAFETY: getrusage writes into the zeroed struct we own.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(who, &mut ru) };
+        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        (t(ru.ru_stime), t(ru.ru_utime))
+    };
+    let (sys, user) = usage(libc::RUSAGE_SELF);
+    let (csys, cuser) = usage(libc::RUSAGE_CHILDREN);
+    let (tsys, tuser) = usage(libc::RUSAGE_THREAD);
+    let _ = write!(
+        o,
+        "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:{csys:.6}\r\nused_cpu_user_children:{cuser:.6}\r\nused_cpu_sys_main_thread:{tsys:.6}\r\nused_cpu_user_main_thread:{tuser:.6}\r\n"
+    );
+}
+
+fn commandstats(ctx: &mut Ctx, o: &mut String) {
+    for (spec, st) in ctx.shared.commands.all_with_stats() {
+        let calls = st.calls();
+        let rejected = st.rejected();
+        let failed = st.failed();
+        if calls == 0 && rejected == 0 && failed == 0 {
+            continue;
         }
+        let usec = st.usec();
+        let per = if calls > 0 {
+            usec as f64 / calls as f64
+        } else {
+            0.0
+        };
+        let _ = write!(
+            o,
+            "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
+            spec.name
+        );
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::human;
+fn errorstats(ctx: &mut Ctx, o: &mut String) {
+    for (prefix, n) in ctx.shared.stats.errors.lock().iter() {
+        let _ = write!(o, "errorstat_{prefix}:count={n}\r\n");
+    }
+}
 
-    #[test]
-    fn human_like_redis() {
-        assert_eq!(human(0), "0B");
-        assert_eq!(human(1023), "1023B");
-        assert_eq!(human(941192), "919.13K");
-        assert_eq!(human(6688768), "6.38M");
-        assert_eq!(human(25276502016), "23.54G");
+fn keyspace(ctx: &mut Ctx, o: &mut String) {
+    let (_, per_db) = shard_totals(ctx);
+    for (db, (keys, expires, avg)) in per_db.into_iter().enumerate() {
+        if keys > 0 {
+            let _ = write!(o, "db{db}:keys={keys},expires={expires},avg_ttl={avg}\r\n");
+        }
     }
 }

@@ -8,38 +8,35 @@
 //! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
-//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `connection.rs`,
-//!   `client_cmd.rs`, `client_list.rs`, `transaction.rs`, `server.rs` (TIME, LASTSAVE,
-//!   MONITOR, SHUTDOWN, the containers), `info.rs`, `config_cmd.rs`, `debug.rs`,
-//!   `slowlog_cmd.rs`, `latency.rs`, `introspection.rs` (COMMAND).
-//! - `metrics.rs`: INFO's sampled rates (fed by the server's cron thread).
+//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
+//!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
+//!   `debug.rs`, `latency.rs`, `introspection.rs`.
 
 pub mod args;
 mod bitfield;
 mod bits;
 pub mod client;
 mod client_cmd;
-mod client_list;
 mod config_cmd;
 mod connection;
 mod counter;
 pub mod ctx;
 mod debug;
 pub mod dispatch;
+pub mod dump;
 pub mod error;
 mod expire;
 mod float;
 mod info;
 mod introspection;
 mod keys;
-pub mod latency;
+mod latency;
 mod lcs;
-pub mod metrics;
 mod object;
 mod server;
+mod sharded;
 pub mod shared;
 pub mod slowlog;
-mod slowlog_cmd;
 pub mod spec;
 mod string;
 pub mod table;

@@ -1,13 +1,11 @@
-//! Server commands: TIME, LASTSAVE, SHUTDOWN, INFO,
-//! CONFIG, DEBUG, SLOWLOG, LATENCY, MONITOR, CLIENT (container).
+//! Server commands: TIME, LASTSAVE, SHUTDOWN, DEBUG, SLOWLOG, MONITOR and the CLIENT
+//! container. (INFO: `info.rs`; CONFIG: `config_cmd.rs`; LATENCY: `latency.rs`.)
 
 use bytes::Bytes;
 use snapkv_protocol::Reply;
 
 use crate::ctx::Ctx;
-use std::sync::atomic::Ordering;
-
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::shared::ShutdownMode;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
@@ -16,26 +14,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         .lock(LockPlan::None)
         .subs(crate::client_cmd::SUBCOMMANDS)
         .doc("A container for client connection commands.", "2.4.0"),
-    CommandSpec::new("config", -2, 0, "server", container_help)
-        .lock(LockPlan::None)
-        .subs(crate::config_cmd::SUBCOMMANDS)
-        .doc("A container for server configuration commands.", "2.0.0"),
-    CommandSpec::new(
-        "debug",
-        -2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "server",
-        crate::debug::debug,
-    )
-    .doc("A container for debugging commands.", "1.0.0"),
-    CommandSpec::new("slowlog", -2, 0, "server", container_help)
-        .lock(LockPlan::None)
-        .subs(crate::slowlog_cmd::SUBCOMMANDS)
-        .doc("A container for slow log commands.", "2.2.12"),
-    CommandSpec::new("latency", -2, 0, "server", container_help)
-        .lock(LockPlan::None)
-        .subs(crate::latency::SUBCOMMANDS)
-        .doc("A container for latency diagnostics commands.", "2.8.13"),
     CommandSpec::new("time", 1, LOADING | STALE | FAST, "server", time)
         .lock(LockPlan::None)
         .doc("Returns the server time.", "2.6.0"),
@@ -48,7 +26,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "monitor",
         1,
-        ADMIN | NOSCRIPT | LOADING | STALE,
+        ADMIN | NOSCRIPT | LOADING | STALE | SKIP_MONITOR,
         "server",
         monitor,
     )
@@ -57,6 +35,19 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Listens for all requests received by the server in real-time.",
         "1.0.0",
     ),
+    CommandSpec::new("slowlog", -2, 0, "server", slowlog_help)
+        .lock(LockPlan::None)
+        .subs(SLOWLOG)
+        .doc("A container for slow log commands.", "2.2.12"),
+    CommandSpec::new(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        crate::debug::debug,
+    )
+    .lock(LockPlan::Lazy)
+    .doc("A container for debugging commands.", "1.0.0"),
     CommandSpec::new(
         "shutdown",
         -1,
@@ -71,38 +62,103 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-/// A container called with no (known) subcommand: answered before this by dispatch.
-fn container_help(_ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    Err(crate::error::CommandError::UnknownSubcommand {
-        command: String::from_utf8_lossy(&args[0]).into_owned(),
-        sub: args
-            .get(1)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .unwrap_or_default(),
-    })
+static SLOWLOG: &[CommandSpec] = &[
+    CommandSpec::new(
+        "slowlog|get",
+        -2,
+        ADMIN | LOADING | STALE,
+        "server",
+        slowlog_get,
+    )
+    .lock(LockPlan::None)
+    .doc("Returns the slow log's entries.", "2.2.12"),
+    CommandSpec::new(
+        "slowlog|len",
+        2,
+        ADMIN | LOADING | STALE,
+        "server",
+        slowlog_len,
+    )
+    .lock(LockPlan::None)
+    .doc("Returns the number of entries in the slow log.", "2.2.12"),
+    CommandSpec::new(
+        "slowlog|reset",
+        2,
+        ADMIN | LOADING | STALE,
+        "server",
+        slowlog_reset,
+    )
+    .lock(LockPlan::None)
+    .doc("Clears all entries from the slow log.", "2.2.12"),
+    CommandSpec::new("slowlog|help", 2, LOADING | STALE, "server", slowlog_help)
+        .lock(LockPlan::None)
+        .doc("Show helpful text about the different subcommands", "6.2.0"),
+];
+
+const SLOWLOG_HELP: &[&str] = &[
+    "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET [<count>]",
+    "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+    "    Entries are made of:",
+    "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+    "    client name",
+    "LEN",
+    "    Return the length of the slowlog.",
+    "RESET",
+    "    Reset the slowlog.",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn slowlog_help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    Ok(crate::object::help_reply(SLOWLOG_HELP))
 }
 
-/// Redis's `addReplyHelp`: a header line, the subcommand lines, then HELP's own.
-pub fn help_reply(command: &str, lines: &[&str]) -> Reply {
-    let mut out = vec![Reply::Simple(Bytes::from(format!(
-        "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    )))];
-    out.extend(
-        lines
+fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let count = match args.get(2) {
+        None => 10,
+        Some(a) => {
+            let n = crate::args::parse_i64(a).map_err(|_| {
+                crate::error::CommandError::err("count should be greater than or equal to -1")
+            })?;
+            if n < -1 {
+                return Err(crate::error::CommandError::err(
+                    "count should be greater than or equal to -1",
+                ));
+            }
+            if n == -1 {
+                usize::MAX
+            } else {
+                n as usize
+            }
+        }
+    };
+    let entries = ctx.shared.slowlog.entries.lock();
+    Ok(Reply::Array(
+        entries
             .iter()
-            .chain(&["HELP", "    Prints this help."])
-            .map(|l| Reply::Simple(Bytes::copy_from_slice(l.as_bytes()))),
-    );
-    Reply::Array(out)
+            .take(count)
+            .map(|e| {
+                Reply::Array(vec![
+                    Reply::Int(e.id as i64),
+                    Reply::Int(e.time_secs as i64),
+                    Reply::Int(e.duration_us as i64),
+                    Reply::Array(e.args.iter().map(|a| Reply::Bulk(a.clone())).collect()),
+                    Reply::bulk(e.addr.clone()),
+                    Reply::Bulk(e.name.clone()),
+                ])
+            })
+            .collect(),
+    ))
 }
 
-/// Redis's `addReplySubcommandSyntaxError`.
-pub fn subcommand_syntax(args: &[Bytes]) -> CommandError {
-    CommandError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        String::from_utf8_lossy(&args[1]),
-        String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
-    ))
+fn slowlog_len(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    Ok(Reply::Int(ctx.shared.slowlog.entries.lock().len() as i64))
+}
+
+fn slowlog_reset(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    ctx.shared.slowlog.reset();
+    Ok(Reply::Ok)
 }
 
 fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
@@ -117,32 +173,41 @@ fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 
 fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     Ok(Reply::Int(
-        ctx.shared.persistence.lastsave_secs.load(Ordering::Relaxed) as i64,
+        ctx.shared
+            .persistence
+            .lastsave_secs
+            .load(std::sync::atomic::Ordering::Relaxed) as i64,
     ))
 }
 
-/// Turns this connection into a monitor: the connection loop forwards the feed after
-/// this +OK is written.
 fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
-    if ctx.client.multi.is_some() {
-        return Err(CommandError::err(
-            "MONITOR isn't allowed for DENY BLOCKING client",
-        ));
-    }
     if ctx.client.monitor.is_some() {
-        // Already monitoring: Redis ignores the repeat without a reply.
         return Ok(Reply::Ok);
     }
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let monitors = &ctx.shared.monitors;
-    {
-        let mut senders = monitors.senders.lock();
-        senders.push(tx);
-        monitors.count.store(senders.len(), Ordering::Relaxed);
-    }
+    let (tx, rx) = tokio::sync::mpsc::channel(crate::shared::MONITOR_BACKLOG);
     ctx.client.monitor = Some(rx);
-    ctx.client.info.monitor.store(true, Ordering::Relaxed);
+    ctx.client
+        .info
+        .monitor
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut senders = ctx.shared.monitors.senders.lock();
+    senders.push(tx);
+    ctx.shared
+        .monitors
+        .count
+        .store(senders.len(), std::sync::atomic::Ordering::Relaxed);
     Ok(Reply::Ok)
+}
+
+/// A container called with no (known) subcommand: answered before this by dispatch.
+fn container_help(_ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    Err(crate::error::CommandError::UnknownSubcommand {
+        command: String::from_utf8_lossy(&args[0]).into_owned(),
+        sub: args
+            .get(1)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .unwrap_or_default(),
+    })
 }
 
 fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {

@@ -11,15 +11,16 @@ use snapkv_config::Config;
 use snapkv_keyspace::Keyspace;
 
 use crate::client::ClientRegistry;
+use crate::sharded::ShardedCounter;
 use crate::slowlog::SlowLog;
 use crate::table::CommandTable;
 
 /// Counters for INFO stats. Relaxed atomics: they are statistics, not synchronisation.
 #[derive(Default)]
 pub struct ServerStats {
-    pub commands_processed: AtomicU64,
-    pub net_input_bytes: AtomicU64,
-    pub net_output_bytes: AtomicU64,
+    pub commands_processed: ShardedCounter,
+    pub net_input_bytes: ShardedCounter,
+    pub net_output_bytes: ShardedCounter,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
     pub total_error_replies: AtomicU64,
@@ -28,11 +29,79 @@ pub struct ServerStats {
     pub client_outbuf_limit_disconnections: AtomicU64,
     pub evicted_clients: AtomicU64,
     pub expire_cycle_cpu_ms: AtomicU64,
+    pub reads_processed: ShardedCounter,
+    pub writes_processed: ShardedCounter,
+    pub used_memory_peak: AtomicU64,
+    /// `used_memory` right after start-up (INFO's used_memory_startup).
+    pub used_memory_startup: AtomicU64,
+    /// Error replies by their first word (INFO errorstats).
+    pub errors: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// (time ms, commands, net in, net out) samples taken by the cron thread.
+    samples: Mutex<std::collections::VecDeque<(u64, u64, u64, u64)>>,
 }
 
 impl ServerStats {
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts an error reply under its prefix (`ERR`, `WRONGTYPE`, …).
+    pub fn record_error(&self, text: &str) {
+        let prefix = text.split(' ').next().unwrap_or("ERR");
+        *self.errors.lock().entry(prefix.to_string()).or_default() += 1;
+    }
+
+    /// Takes one sample for the instantaneous_* rates (Redis samples 16 times, 100 ms apart).
+    pub fn sample(&self) {
+        let now = snapkv_keyspace::clock::now_ms();
+        let mut s = self.samples.lock();
+        s.push_back((
+            now,
+            self.commands_processed.load(Ordering::Relaxed),
+            self.net_input_bytes.load(Ordering::Relaxed),
+            self.net_output_bytes.load(Ordering::Relaxed),
+        ));
+        while s.len() > 16 {
+            s.pop_front();
+        }
+    }
+
+    /// (ops/sec, input kbps, output kbps) over the sample window.
+    pub fn instantaneous(&self) -> (u64, f64, f64) {
+        let s = self.samples.lock();
+        let (Some(first), Some(last)) = (s.front(), s.back()) else {
+            return (0, 0.0, 0.0);
+        };
+        let secs = (last.0.saturating_sub(first.0)) as f64 / 1000.0;
+        if secs <= 0.0 {
+            return (0, 0.0, 0.0);
+        }
+        (
+            ((last.1 - first.1) as f64 / secs) as u64,
+            (last.2 - first.2) as f64 / secs / 1024.0,
+            (last.3 - first.3) as f64 / secs / 1024.0,
+        )
+    }
+
+    pub fn reset(&self) {
+        for c in [
+            &self.commands_processed,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.reads_processed,
+            &self.writes_processed,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        for c in [
+            &self.rejected_calls,
+            &self.failed_calls,
+            &self.total_error_replies,
+            &self.expire_cycle_cpu_ms,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.errors.lock().clear();
     }
 }
 
@@ -62,13 +131,18 @@ impl Shutdown {
 #[derive(Default)]
 pub struct Monitors {
     pub count: AtomicUsize,
-    pub senders: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Bytes>>>,
+    pub senders: Mutex<Vec<tokio::sync::mpsc::Sender<Bytes>>>,
 }
 
+/// Lines a MONITOR client may fall behind before it is disconnected (its output limit).
+pub const MONITOR_BACKLOG: usize = 65536;
+
 impl Monitors {
+    /// Sends `line` to every monitor; one that cannot keep up is dropped (closing its
+    /// channel closes the connection), so a slow monitor never grows memory unbounded.
     pub fn feed(&self, line: Bytes) {
         let mut s = self.senders.lock();
-        s.retain(|tx| tx.send(line.clone()).is_ok());
+        s.retain(|tx| tx.try_send(line.clone()).is_ok());
         self.count.store(s.len(), Ordering::Relaxed);
     }
 }
@@ -104,6 +178,9 @@ pub struct Shared {
     pub shutdown: Shutdown,
     pub persistence: PersistenceState,
     pub commands: CommandTable,
+    pub latency: crate::latency::LatencyMonitor,
+    /// DEBUG SET-ACTIVE-EXPIRE: the cron thread sweeps expired keys only while true.
+    pub active_expire: AtomicBool,
     pub started: Instant,
     pub started_ms: u64,
     pub run_id: String,
@@ -112,15 +189,6 @@ pub struct Shared {
     pub executable: String,
     /// Non-zero while the server is loading a dataset at start-up.
     pub loading: AtomicBool,
-    /// DEBUG SET-ACTIVE-EXPIRE: the cron thread skips active expiry while false.
-    pub active_expire: AtomicBool,
-    /// INFO errorstats: replies per error prefix (`ERR`, `WRONGTYPE`, …). A lock is fine:
-    /// only error replies take it.
-    pub error_counts: Mutex<std::collections::BTreeMap<String, u64>>,
-    /// LATENCY: events slower than `latency-monitor-threshold`.
-    pub latency: crate::latency::LatencyMonitor,
-    /// INFO's instantaneous_* rates, sampled by the cron thread.
-    pub metrics: crate::metrics::Metrics,
 }
 
 impl Shared {
@@ -147,6 +215,8 @@ impl Shared {
             shutdown: Shutdown::default(),
             persistence,
             commands: CommandTable::build(),
+            latency: Default::default(),
+            active_expire: AtomicBool::new(true),
             started: Instant::now(),
             started_ms: snapkv_keyspace::clock::now_ms(),
             run_id,
@@ -155,10 +225,6 @@ impl Shared {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             loading: AtomicBool::new(false),
-            active_expire: AtomicBool::new(true),
-            error_counts: Mutex::new(Default::default()),
-            latency: Default::default(),
-            metrics: Default::default(),
         }
     }
 
@@ -167,16 +233,5 @@ impl Shared {
         let s = self.config.settings();
         self.keyspace.set_policy(s.maxmemory_policy);
         self.keyspace.set_samples(s.maxmemory_samples);
-    }
-
-    /// Counts one error reply under its prefix (the first word of its text).
-    pub fn count_error(&self, text: &str) {
-        let prefix = text.split(' ').next().unwrap_or("ERR");
-        let mut m = self.error_counts.lock();
-        // Redis caps distinct error codes at 128 so bad input can't grow the table.
-        if m.len() >= 128 && !m.contains_key(prefix) {
-            return;
-        }
-        *m.entry(prefix.to_string()).or_insert(0) += 1;
     }
 }

@@ -2,8 +2,8 @@
 //! (INFO commandstats). Adding a family = one line in [`FAMILIES`].
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::sharded::CmdStats;
 use crate::spec::CommandSpec;
 
 /// Each family's `COMMANDS` rows.
@@ -15,23 +15,18 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::keys::COMMANDS,
     crate::object::COMMANDS,
     crate::expire::COMMANDS,
+    crate::dump::COMMANDS,
     crate::connection::COMMANDS,
     crate::transaction::COMMANDS,
     crate::server::COMMANDS,
-    crate::introspection::COMMANDS,
     crate::info::COMMANDS,
+    crate::config_cmd::COMMANDS,
+    crate::latency::COMMANDS,
+    crate::introspection::COMMANDS,
 ];
 
-#[derive(Default)]
-pub struct CmdStats {
-    pub calls: AtomicU64,
-    pub usec: AtomicU64,
-    pub rejected: AtomicU64,
-    pub failed: AtomicU64,
-}
-
 pub struct CommandTable {
-    by_name: HashMap<&'static str, usize>,
+    by_name: HashMap<&'static str, usize, foldhash::fast::RandomState>,
     specs: Vec<&'static CommandSpec>,
     stats: Vec<CmdStats>,
 }
@@ -39,7 +34,7 @@ pub struct CommandTable {
 impl CommandTable {
     pub fn build() -> CommandTable {
         let mut t = CommandTable {
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
             specs: Vec::new(),
             stats: Vec::new(),
         };
@@ -96,6 +91,11 @@ impl CommandTable {
         self.specs.iter().copied().filter(|s| !s.name.contains('|'))
     }
 
+    /// The row at index `i` (as stored in `ClientInfo::last_cmd`).
+    pub fn spec(&self, i: usize) -> Option<&'static CommandSpec> {
+        self.specs.get(i).copied()
+    }
+
     pub fn stats(&self, i: usize) -> &CmdStats {
         &self.stats[i]
     }
@@ -106,16 +106,8 @@ impl CommandTable {
 
     pub fn reset_stats(&self) {
         for s in &self.stats {
-            s.calls.store(0, Ordering::Relaxed);
-            s.usec.store(0, Ordering::Relaxed);
-            s.rejected.store(0, Ordering::Relaxed);
-            s.failed.store(0, Ordering::Relaxed);
+            s.reset();
         }
-    }
-
-    /// The spec at table index `i` (as stored in `ClientInfo::last_cmd`).
-    pub fn spec(&self, i: usize) -> Option<&'static CommandSpec> {
-        self.specs.get(i).copied()
     }
 
     pub fn count(&self) -> usize {

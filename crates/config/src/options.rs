@@ -54,6 +54,18 @@ const fn fixed(name: &'static str, kind: OptionKind, default: &'static str) -> O
     }
 }
 
+const fn aliased(
+    name: &'static str,
+    alias: &'static str,
+    kind: OptionKind,
+    default: &'static str,
+) -> OptionSpec {
+    OptionSpec {
+        alias: Some(alias),
+        ..opt(name, kind, default)
+    }
+}
+
 const fn int(min: i64, max: i64) -> OptionKind {
     OptionKind::Int { min, max }
 }
@@ -119,6 +131,11 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("snapshot-buffer-limit", MEM, "67108864"),
     opt("snapshot-throttle-max-delay", int(0, 10_000), "10"),
     // Security
+    fixed(
+        "enable-debug-command",
+        OptionKind::Enum(&["no", "yes", "local"]),
+        "no",
+    ),
     OptionSpec {
         sensitive: true,
         ..opt("requirepass", OptionKind::Str, "")
@@ -142,6 +159,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("maxmemory", MEM, "0"),
     opt("maxmemory-policy", OptionKind::Enum(POLICIES), "noeviction"),
     opt("maxmemory-samples", int(1, INT_MAX), "5"),
+    opt("maxmemory-clients", MEM, "0"),
     opt("maxmemory-eviction-tenacity", int(0, 100), "10"),
     opt("reserved-memory-percent", int(0, 100), "25"),
     opt("reserved-memory", MEM, "0"),
@@ -168,17 +186,38 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("latency-tracking", BOOL, "yes"),
     opt("notify-keyspace-events", OptionKind::Str, ""),
     // Data structures (used by the collection types)
-    opt("hash-max-listpack-entries", int(0, i64::MAX), "128"),
-    opt("hash-max-listpack-value", int(0, i64::MAX), "64"),
-    opt(
+    aliased(
+        "hash-max-listpack-entries",
+        "hash-max-ziplist-entries",
+        int(0, i64::MAX),
+        "512",
+    ),
+    aliased(
+        "hash-max-listpack-value",
+        "hash-max-ziplist-value",
+        int(0, i64::MAX),
+        "64",
+    ),
+    aliased(
         "list-max-listpack-size",
+        "list-max-ziplist-size",
         int(i32::MIN as i64, INT_MAX),
         "-2",
     ),
     opt("list-compress-depth", int(0, INT_MAX), "0"),
     opt("set-max-intset-entries", int(0, i64::MAX), "512"),
-    opt("zset-max-listpack-entries", int(0, i64::MAX), "128"),
-    opt("zset-max-listpack-value", int(0, i64::MAX), "64"),
+    aliased(
+        "zset-max-listpack-entries",
+        "zset-max-ziplist-entries",
+        int(0, i64::MAX),
+        "128",
+    ),
+    aliased(
+        "zset-max-listpack-value",
+        "zset-max-ziplist-value",
+        int(0, i64::MAX),
+        "64",
+    ),
     // Backups (the backup issue)
     opt("backup-target", OptionKind::Str, ""),
 ];

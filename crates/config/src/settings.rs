@@ -75,6 +75,7 @@ pub struct Settings {
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
     pub backup_target: String,
+    pub enable_debug_command: String,
 }
 
 impl Settings {
@@ -159,6 +160,7 @@ impl Settings {
             zset_max_listpack_entries: u("zset-max-listpack-entries"),
             zset_max_listpack_value: u("zset-max-listpack-value"),
             backup_target: s("backup-target"),
+            enable_debug_command: s("enable-debug-command"),
         }
     }
 

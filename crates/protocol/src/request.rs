@@ -442,6 +442,32 @@ mod tests {
             let _ = parse_all(&data);
         }
 
+        /// The fuzz target's property, run in CI: framing does not depend on how the
+        /// bytes are split across reads.
+        #[test]
+        fn chunking_does_not_change_framing(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            step in 1usize..17,
+        ) {
+            let whole = parse_all(&data);
+            let mut p = RequestParser::default();
+            let mut buf = BytesMut::new();
+            let mut split = Ok(Vec::new());
+            'outer: for chunk in data.chunks(step) {
+                buf.extend_from_slice(chunk);
+                loop {
+                    match p.next(&mut buf, true) {
+                        Ok(Some(cmd)) => { if let Ok(v) = split.as_mut() { v.push(cmd) } }
+                        Ok(None) => break,
+                        Err(e) => { split = Err(e); break 'outer; }
+                    }
+                }
+            }
+            if let (Ok(a), Ok(b)) = (&whole, &split) {
+                proptest::prop_assert_eq!(a, b);
+            }
+        }
+
         #[test]
         fn roundtrips_any_args(args in proptest::collection::vec(
             proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), 1..8)) {

@@ -38,7 +38,7 @@ pub fn mixed_dataset(bytes: usize) -> Vec<(Vec<u8>, Option<i64>, Value)> {
     let mut i = 0u64;
     while size < bytes {
         let key = format!("key:{i}").into_bytes();
-        let ttl = (i % 5 == 0).then_some(1_900_000_000_000 + i as i64);
+        let ttl = i.is_multiple_of(5).then_some(1_900_000_000_000 + i as i64);
         let v = match i % 10 {
             0..=3 => {
                 let n = 16 + (rng.next() % 200) as usize;
@@ -81,7 +81,7 @@ fn approx(v: &Value) -> usize {
         Value::List(l) | Value::Set(l) => l.iter().map(|x| x.len() + 1).sum(),
         Value::Hash(h) => h.iter().map(|(a, b)| a.len() + b.len() + 2).sum(),
         Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 8).sum(),
-        Value::Stream(_) => 0,
+        Value::Stream(_) | Value::HashWithTtl(_) => 0,
     }
 }
 

@@ -155,6 +155,34 @@ pub(crate) fn value<R: Read>(inp: &mut Input<R>, ty: u8) -> Result<Value> {
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
             Value::Stream(Box::new(stream::decode(inp, ty)?))
         }
+        TYPE_HASH_METADATA | TYPE_HASH_METADATA_PRE_GA => hash_metadata(inp, ty)?,
+        TYPE_HASH_LISTPACK_EX | TYPE_HASH_LISTPACK_EX_PRE_GA => {
+            if ty == TYPE_HASH_LISTPACK_EX {
+                inp.i64_le()?; // minimum expiry: derivable from the fields
+            }
+            let at = inp.offset();
+            let blob = inp.string()?;
+            let items = lp_values(&blob).map_err(|e| e.at(at))?;
+            if items.len() % 3 != 0 {
+                return Err(Error::corrupt(
+                    at,
+                    "hash",
+                    "listpack is not field/value/ttl triples",
+                ));
+            }
+            let mut v = Vec::with_capacity(items.len() / 3);
+            for t in items.chunks_exact(3) {
+                let expire = match t[2] {
+                    LpValue::Int(0) => None,
+                    LpValue::Int(ms) => Some(ms),
+                    LpValue::Str(_) => {
+                        return Err(Error::corrupt(at, "hash", "field TTL is not an integer"))
+                    }
+                };
+                v.push((t[0].to_vec(), t[1].to_vec(), expire));
+            }
+            Value::HashWithTtl(v)
+        }
         _ => {
             return Err(Error::new(
                 start.saturating_sub(1),
@@ -162,6 +190,36 @@ pub(crate) fn value<R: Read>(inp: &mut Input<R>, ty: u8) -> Result<Value> {
             ))
         }
     })
+}
+
+/// Hash with field TTLs, table form (7.4). GA files store each TTL relative to the hash's
+/// minimum expiry, plus one (0 = no TTL); pre-GA files store absolute times.
+fn hash_metadata<R: Read>(inp: &mut Input<R>, ty: u8) -> Result<Value> {
+    let min_expire = if ty == TYPE_HASH_METADATA {
+        Some(inp.i64_le()?)
+    } else {
+        None
+    };
+    let (n, cap) = inp.count()?;
+    let mut v = Vec::with_capacity(cap);
+    for _ in 0..n {
+        let at = inp.offset();
+        let ttl = inp.len()?;
+        let bad = || Error::corrupt(at, "hash", "bad field TTL");
+        let expire = match (ttl, min_expire) {
+            (0, _) => None,
+            (t, Some(min)) => Some(
+                i64::try_from(t)
+                    .ok()
+                    .and_then(|t| t.checked_add(min.checked_sub(1)?))
+                    .ok_or_else(bad)?,
+            ),
+            (t, None) => Some(i64::try_from(t).map_err(|_| bad())?),
+        };
+        let f = inp.string()?;
+        v.push((f, inp.string()?, expire));
+    }
+    Ok(Value::HashWithTtl(v))
 }
 
 fn lp_values(blob: &[u8]) -> Result<Vec<LpValue<'_>>, crate::error::CodecError> {

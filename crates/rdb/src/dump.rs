@@ -27,6 +27,7 @@ pub fn dump_payload_with(value: &Value, enc: &mut Encoder) -> Vec<u8> {
         Value::List(v) => enc.list(&mut out, None, v.iter()),
         Value::Set(v) => enc.set(&mut out, None, v.iter()),
         Value::Hash(v) => enc.hash(&mut out, None, v.iter().map(|(f, v)| (f, v))),
+        Value::HashWithTtl(v) => enc.hash(&mut out, None, v.iter().map(|(f, v, _)| (f, v))),
         Value::ZSet(v) => enc.zset(&mut out, None, v.iter().map(|(m, s)| (m, *s))),
         Value::Stream(s) => enc.stream(&mut out, None, s),
     };

@@ -300,3 +300,55 @@ fn mutated_legacy_files_never_panic() {
         let _ = read_entries(&f[..]);
     }
 }
+
+#[test]
+fn reads_hash_field_ttls_of_redis_7_4() {
+    let mut f = b"REDIS0012".to_vec();
+    // HASH_METADATA: min expiry, then (ttl relative to min + 1 | 0, field, value).
+    f.push(TYPE_HASH_METADATA);
+    raw(&mut f, b"hm");
+    f.extend_from_slice(&1_000i64.to_le_bytes());
+    put_len(&mut f, 2);
+    put_len(&mut f, 1);
+    raw(&mut f, b"a");
+    raw(&mut f, b"1");
+    put_len(&mut f, 0);
+    raw(&mut f, b"b");
+    raw(&mut f, b"2");
+    // Pre-GA: absolute times.
+    f.push(TYPE_HASH_METADATA_PRE_GA);
+    raw(&mut f, b"hp");
+    put_len(&mut f, 1);
+    put_len(&mut f, 5_000);
+    raw(&mut f, b"c");
+    raw(&mut f, b"3");
+    // LISTPACK_EX: min expiry then (field, value, ttl|0) triples.
+    let mut lp = ListpackBuilder::new();
+    for x in [&b"d"[..], b"4", b"7000", b"e", b"5", b"0"] {
+        lp.push(x);
+    }
+    f.push(TYPE_HASH_LISTPACK_EX);
+    raw(&mut f, b"hl");
+    f.extend_from_slice(&7_000i64.to_le_bytes());
+    raw(&mut f, lp.finish());
+    f.push(TYPE_HASH_LISTPACK_EX_PRE_GA);
+    raw(&mut f, b"hq");
+    raw(&mut f, lp.finish());
+    f.push(OPCODE_EOF);
+    f.extend_from_slice(&[0; 8]);
+    let (entries, ck) = read_entries(&f[..]).unwrap();
+    assert_eq!(ck, Checksum::NotChecked);
+    let t = |f: &str, v: &str, e| (f.as_bytes().to_vec(), v.as_bytes().to_vec(), e);
+    assert_eq!(
+        entries[0].value,
+        Value::HashWithTtl(vec![t("a", "1", Some(1_000)), t("b", "2", None)])
+    );
+    assert_eq!(
+        entries[1].value,
+        Value::HashWithTtl(vec![t("c", "3", Some(5_000))])
+    );
+    let lp_want = Value::HashWithTtl(vec![t("d", "4", Some(7_000)), t("e", "5", None)]);
+    assert_eq!(entries[2].value, lp_want);
+    assert_eq!(entries[3].value, lp_want);
+    assert_eq!(entries[3].value.type_name(), "hash");
+}

@@ -11,6 +11,10 @@ pub enum Value {
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     ZSet(Vec<(Vec<u8>, f64)>),
     Stream(Box<Stream>),
+    /// A hash with per-field expiry (Redis 7.4+, RDB 12): `(field, value, expire_ms)`.
+    /// RDB 10 cannot carry field TTLs: writing one stores a plain hash, and the caller
+    /// decides what to do with the TTLs (e.g. drop already-expired fields first).
+    HashWithTtl(Vec<(Vec<u8>, Vec<u8>, Option<i64>)>),
 }
 
 impl Value {
@@ -20,7 +24,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "list",
             Value::Set(_) => "set",
-            Value::Hash(_) => "hash",
+            Value::Hash(_) | Value::HashWithTtl(_) => "hash",
             Value::ZSet(_) => "zset",
             Value::Stream(_) => "stream",
         }
@@ -32,6 +36,7 @@ impl Value {
             Value::Str(_) => 1,
             Value::List(v) | Value::Set(v) => v.len(),
             Value::Hash(v) => v.len(),
+            Value::HashWithTtl(v) => v.len(),
             Value::ZSet(v) => v.len(),
             Value::Stream(s) => s.entries.len(),
         }

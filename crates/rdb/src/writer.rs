@@ -222,6 +222,9 @@ impl<W: Write> Writer<W> {
             Value::List(v) => self.write_list(key, expire_ms, v.iter()),
             Value::Set(v) => self.write_set(key, expire_ms, v.iter()),
             Value::Hash(v) => self.write_hash(key, expire_ms, v.iter().map(|(f, v)| (f, v))),
+            Value::HashWithTtl(v) => {
+                self.write_hash(key, expire_ms, v.iter().map(|(f, v, _)| (f, v)))
+            }
             Value::ZSet(v) => self.write_zset(key, expire_ms, v.iter().map(|(m, s)| (m, *s))),
             Value::Stream(s) => self.write_stream(key, expire_ms, s),
         }

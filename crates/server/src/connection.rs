@@ -42,18 +42,31 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         loop {
             match parser.next(&mut rbuf, client.authenticated) {
                 Ok(Some(args)) => {
-                    // (Hot path: one atomic load when no CLIENT PAUSE is on.)
-                    if shared.pause.until_ms.load(Ordering::Relaxed) != 0
-                        && paused_until(&shared, &client, &args).is_some()
-                    {
-                        // Replies already produced go out before this command waits.
+                    while let Some(wait) = snapkv_commands::dispatch::pause_wait(&shared, &args) {
+                        // Replies so far go out before this client waits out the pause.
                         if write_out(&shared, &mut stream, &mut wbuf).await.is_err() {
                             break 'conn;
                         }
-                        wait_if_paused(&shared, &client, &args).await;
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = shared.pause.notify.notified() => {}
+                        }
                     }
                     let reply = snapkv_commands::execute(&shared, &mut client, args);
                     emit(&mut client, &reply, &mut wbuf);
+                    let hard = client.settings.output_limit_normal.hard;
+                    if hard > 0 && wbuf.len() as u64 > hard {
+                        tracing::warn!(
+                            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                            info.id,
+                            info.addr
+                        );
+                        shared
+                            .stats
+                            .client_outbuf_limit_disconnections
+                            .fetch_add(1, Ordering::Relaxed);
+                        break 'conn;
+                    }
                     if client.close_after_reply {
                         let _ = write_out(&shared, &mut stream, &mut wbuf).await;
                         break 'conn;
@@ -95,58 +108,6 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
     drop(stream);
 }
 
-/// CLIENT PAUSE: when this command must wait, until when. Applies to all commands, or
-/// with WRITE only to those that may write (an EXEC counts when it has queued writes,
-/// as in Redis). An expired pause is cleared so later commands skip this check.
-fn paused_until(shared: &Shared, client: &ClientState, args: &[bytes::Bytes]) -> Option<u64> {
-    use snapkv_commands::spec::flags::{MAY_REPLICATE, WRITE};
-    let until = shared.pause.until_ms.load(Ordering::Acquire);
-    if until == 0 {
-        return None;
-    }
-    if until <= snapkv_keyspace::clock::now_ms() {
-        let _ =
-            shared
-                .pause
-                .until_ms
-                .compare_exchange(until, 0, Ordering::AcqRel, Ordering::Relaxed);
-        return None;
-    }
-    if shared.pause.writes_only.load(Ordering::Acquire) {
-        let writes = |name: &[u8]| {
-            shared
-                .commands
-                .lookup(name)
-                .is_some_and(|(_, s)| s.has(WRITE | MAY_REPLICATE))
-        };
-        let queued_write = args[0].eq_ignore_ascii_case(b"exec")
-            && client
-                .multi
-                .as_ref()
-                .is_some_and(|m| m.queue.iter().any(|q| writes(&q[0])));
-        if !writes(&args[0]) && !queued_write {
-            return None;
-        }
-    }
-    Some(until)
-}
-
-/// Waits, without blocking the worker thread, until the pause no longer applies.
-async fn wait_if_paused(shared: &Shared, client: &ClientState, args: &[bytes::Bytes]) {
-    loop {
-        // Registered before the check, so an UNPAUSE in between still wakes us.
-        let lifted = shared.pause.notify.notified();
-        let Some(until) = paused_until(shared, client, args) else {
-            return;
-        };
-        let left = until.saturating_sub(snapkv_keyspace::clock::now_ms());
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_millis(left.max(1))) => {}
-            _ = lifted => {}
-        }
-    }
-}
-
 /// Encodes a reply unless CLIENT REPLY says to drop it.
 fn emit(client: &mut ClientState, reply: &Reply, wbuf: &mut BytesMut) {
     match client.reply_mode {
@@ -169,6 +130,10 @@ async fn write_out(
         .stats
         .net_output_bytes
         .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
+    shared
+        .stats
+        .writes_processed
+        .fetch_add(1, Ordering::Relaxed);
     let r = stream.write_all(wbuf).await;
     wbuf.clear();
     if wbuf.capacity() > 4 * 1024 * 1024 {
@@ -183,7 +148,7 @@ async fn monitor(
     shared: &Shared,
     stream: &mut TcpStream,
     rbuf: &mut BytesMut,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<bytes::Bytes>,
+    mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
 ) {
     loop {
         tokio::select! {

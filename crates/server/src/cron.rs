@@ -1,4 +1,4 @@
-//! The `hz` background thread: active expiry, client timeouts and INFO's rate samples. A plain thread, not a
+//! The `hz` background thread: active expiry and client timeouts. A plain thread, not a
 //! tokio task, so a sweep never occupies a worker that should be serving commands.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,8 +38,8 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
         let settings = shared.config.settings();
         let period = Duration::from_millis(1000 / settings.hz.max(1));
         let tick = Instant::now();
-        shared.metrics.sample(&shared.stats);
-        // Redis's slow cycle budget: 25% of one period. DEBUG SET-ACTIVE-EXPIRE 0 stops it.
+        shared.stats.sample();
+        // Redis's slow cycle budget: 25% of one period.
         let expired = if shared.active_expire.load(Ordering::Relaxed) {
             shared
                 .keyspace
@@ -47,15 +47,10 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
         } else {
             0
         };
-        let spent_ms = tick.elapsed().as_millis() as u64;
         shared
             .stats
             .expire_cycle_cpu_ms
-            .fetch_add(spent_ms, Ordering::Relaxed);
-        let threshold = settings.latency_monitor_threshold;
-        if threshold > 0 && spent_ms >= threshold {
-            shared.latency.add("expire-cycle", spent_ms);
-        }
+            .fetch_add(tick.elapsed().as_millis() as u64, Ordering::Relaxed);
         if expired > 0 {
             tracing::debug!("active expiry removed {expired} keys");
         }

@@ -81,6 +81,10 @@ fn main() {
         shards_per_db: 64,
     });
     let shared = Arc::new(Shared::new(keyspace, config));
+    shared.stats.used_memory_startup.store(
+        snapkv_keyspace::memory::used_memory_now(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     // The main runtime only accepts connections and waits for signals; commands run on
     // the worker runtimes.
     let runtime = tokio::runtime::Builder::new_current_thread()
