@@ -107,6 +107,10 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
 
 const HELP: &[&str] = &[
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -127,8 +131,6 @@ const HELP: &[&str] = &[
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>",
-    "      Kill connections by client id.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -141,6 +143,13 @@ const HELP: &[&str] = &[
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -299,7 +308,13 @@ fn kill(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             }
             "addr" => addr = Some(v),
             "laddr" => laddr = Some(v),
-            "user" => user = Some(v),
+            "user" => {
+                // Only the default user exists (no ACL users yet).
+                if v != "default" {
+                    return Err(CommandError::err(format!("No such user '{v}'")));
+                }
+                user = Some(v)
+            }
             "type" => match v.to_ascii_lowercase().as_str() {
                 "normal" => {}
                 "master" | "replica" | "slave" | "pubsub" => kind_ok = false,
@@ -334,6 +349,9 @@ fn kill(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn pause(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    if args.len() > 4 {
+        return Err(CommandError::subcommand_syntax(args));
+    }
     let ms = parse_i64(&args[2])
         .map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
     if ms < 0 {
@@ -345,16 +363,17 @@ fn pause(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         Some(a) if is(a, "all") => false,
         Some(_) => return Err(CommandError::err("CLIENT PAUSE mode must be WRITE or ALL")),
     };
-    if args.len() > 4 {
-        return Err(CommandError::Syntax);
-    }
     let p = &ctx.shared.pause;
     let until = ctx.now_ms() + ms as u64;
     // A new pause never shortens one in force (Redis keeps the later end and ALL wins).
+    let in_force = p.until_ms.load(Relaxed) > ctx.now_ms();
     if until > p.until_ms.load(Relaxed) {
         p.until_ms.store(until, Relaxed);
     }
-    p.writes_only.store(writes_only, Relaxed);
+    // While a pause is in force the stricter mode wins (ALL over WRITE), as in Redis.
+    if !in_force || !writes_only {
+        p.writes_only.store(writes_only, Relaxed);
+    }
     Ok(Reply::Ok)
 }
 
