@@ -189,3 +189,207 @@ fn maxclients_is_enforced() {
         Value::Error("ERR max number of clients reached".into())
     );
 }
+
+#[test]
+fn monitor_lines_match_redis_and_hide_passwords() {
+    for server in [Server::snapkv(&[]), Server::redis(&[])] {
+        let mut m = server.conn();
+        assert_eq!(m.cmd(&["MONITOR"]), Value::Simple("OK".into()));
+        let mut c = server.conn();
+        c.cmd(&["SELECT", "2"]);
+        // Admin commands are not shown to monitors.
+        c.cmd(&["CONFIG", "GET", "hz"]);
+        c.cmd(&["SET", "foo", "bar \"q\""]);
+        c.cmd(&["HELLO", "2", "AUTH", "default", "secret"]);
+        let mut lines = Vec::new();
+        while lines.len() < 3 {
+            match m.read().unwrap() {
+                Value::Simple(s) => lines.push(s),
+                other => panic!("{other:?}"),
+            }
+        }
+        let (time, rest) = lines[1].split_once(' ').unwrap();
+        let (secs, micros) = time.split_once('.').unwrap();
+        assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{time}");
+        assert!(rest.starts_with("[2 127.0.0.1:"), "{rest}");
+        assert!(
+            rest.ends_with("] \"SET\" \"foo\" \"bar \\\"q\\\"\""),
+            "{rest}"
+        );
+        assert!(lines[0].ends_with("\"SELECT\" \"2\""), "{}", lines[0]);
+        assert!(
+            lines[2].ends_with("\"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\""),
+            "{}",
+            lines[2]
+        );
+    }
+}
+
+#[test]
+fn client_pause_all_holds_every_command_like_redis() {
+    // Redis 7.0 pauses CLIENT UNPAUSE too under PAUSE ALL; under WRITE it runs at once
+    // and releases waiting writes.
+    let s = Server::snapkv(&[]);
+    let mut admin = s.conn();
+    let mut c = s.conn();
+    admin.cmd(&["CLIENT", "PAUSE", "500", "ALL"]);
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["PING"]), Value::Simple("PONG".into()));
+    assert!(
+        t.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
+    admin.cmd(&["CLIENT", "PAUSE", "5000", "WRITE"]);
+    let t = Instant::now();
+    c.send(&["SET", "k", "w"]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        admin.cmd(&["CLIENT", "UNPAUSE"]),
+        Value::Simple("OK".into())
+    );
+    assert_eq!(c.read().unwrap(), Value::Simple("OK".into()));
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(150) && waited < Duration::from_millis(2000),
+        "set waited {waited:?}"
+    );
+}
+
+#[test]
+fn debug_set_active_expire_sleep_and_object() {
+    let s = Server::snapkv(&["--enable-debug-command", "yes"]);
+    let mut c = s.conn();
+    assert_eq!(
+        c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]),
+        Value::Simple("OK".into())
+    );
+    c.cmd(&["SET", "k", "v", "PX", "50"]);
+    std::thread::sleep(Duration::from_millis(400));
+    // Not touched and no active expiry: still counted.
+    let ks = c.cmd(&["INFO", "keyspace"]).as_str();
+    assert!(ks.contains("db0:keys=1,"), "{ks}");
+    c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let ks = c.cmd(&["INFO", "keyspace"]).as_str();
+    assert!(!ks.contains("db0:"), "{ks}");
+    let t = Instant::now();
+    assert_eq!(
+        c.cmd(&["DEBUG", "SLEEP", "0.2"]),
+        Value::Simple("OK".into())
+    );
+    assert!(t.elapsed() >= Duration::from_millis(190));
+    c.cmd(&["SET", "o", "12345"]);
+    let obj = c.cmd(&["DEBUG", "OBJECT", "o"]).as_str();
+    assert!(
+        obj.starts_with("Value at:") && obj.contains(" refcount:1 encoding:int "),
+        "{obj}"
+    );
+}
+
+#[test]
+fn slowlog_and_latency_record_slow_commands() {
+    let s = Server::snapkv(&["--enable-debug-command", "yes"]);
+    let mut c = s.conn();
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    c.cmd(&["CLIENT", "SETNAME", "slowpoke"]);
+    c.cmd(&["SET", "k", "v"]);
+    let entry = |c: &mut snapkv_e2e::Conn| {
+        let Value::Array(entries) = c.cmd(&["SLOWLOG", "GET", "1"]) else {
+            panic!()
+        };
+        let Value::Array(e) = entries[0].clone() else {
+            panic!()
+        };
+        e
+    };
+    let e = entry(&mut c);
+    assert_eq!(e.len(), 6);
+    let bulks = |v: &[&str]| {
+        Value::Array(
+            v.iter()
+                .map(|s| Value::Bulk(s.as_bytes().to_vec()))
+                .collect(),
+        )
+    };
+    assert_eq!(e[3], bulks(&["SET", "k", "v"]));
+    assert_eq!(e[5], Value::Bulk(b"slowpoke".to_vec()));
+    // Passwords never reach the slowlog.
+    c.cmd(&["AUTH", "default", "hunter2"]);
+    assert_eq!(
+        entry(&mut c)[3],
+        bulks(&["AUTH", "(redacted)", "(redacted)"])
+    );
+    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "100"]);
+    c.cmd(&["DEBUG", "SLEEP", "0.15"]);
+    let Value::Array(latest) = c.cmd(&["LATENCY", "LATEST"]) else {
+        panic!()
+    };
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    let Value::Array(ev) = &latest[0] else {
+        panic!()
+    };
+    assert_eq!(ev[0], Value::Bulk(b"command".to_vec()));
+    assert!(ev[2].as_int().unwrap() >= 150);
+    let graph = c.cmd(&["LATENCY", "GRAPH", "command"]).as_str();
+    assert!(graph.starts_with("command - high "), "{graph}");
+    assert_eq!(c.cmd(&["LATENCY", "RESET"]), Value::Int(1));
+}
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let s = Server::snapkv(&["--timeout", "1"]);
+    let mut idle = s.conn();
+    assert_eq!(idle.cmd(&["PING"]), Value::Simple("PONG".into()));
+    let mut busy = s.conn();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(busy.cmd(&["PING"]), Value::Simple("PONG".into()));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        idle.is_closed(Duration::from_secs(2)),
+        "idle client still open"
+    );
+    assert_eq!(busy.cmd(&["PING"]), Value::Simple("PONG".into()));
+}
+
+/// `redis-cli -p PORT args…` output.
+fn cli(port: u16, args: &[&str]) -> String {
+    let out = std::process::Command::new("redis-cli")
+        .arg("-p")
+        .arg(port.to_string())
+        .args(args)
+        .output()
+        .expect("redis-cli is installed (tests/run.sh installs redis-tools)");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn redis_cli_prints_the_same() {
+    let snapkv = Server::snapkv(&[]);
+    let redis = Server::redis(&[]);
+    let cases: &[&[&str]] = &[
+        &["SET", "k", "v"],
+        &["GET", "k"],
+        &["CONFIG", "GET", "hz"],
+        &["CONFIG", "SET", "hz", "nope"],
+        &["CLIENT", "GETNAME"],
+        &["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"],
+        &["INFO", "keyspace"],
+        &["SLOWLOG", "LEN"],
+        &["CLIENT", "NOSUCH"],
+        &["CONFIG", "HELP"],
+        &["CLIENT", "HELP"],
+        &["LATENCY", "LATEST"],
+        &["LATENCY", "DOCTOR"],
+    ];
+    for args in cases {
+        assert_eq!(
+            cli(snapkv.port, args),
+            cli(redis.port, args),
+            "redis-cli {}",
+            args.join(" ")
+        );
+    }
+}

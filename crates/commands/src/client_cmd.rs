@@ -31,6 +31,14 @@ const fn sub(
     .doc(summary, since)
 }
 
+/// The subcommands Redis flags `admin` (LIST, KILL, PAUSE, UNPAUSE, NO-EVICT).
+const fn admin(spec: CommandSpec) -> CommandSpec {
+    CommandSpec {
+        flags: spec.flags | ADMIN,
+        ..spec
+    }
+}
+
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     sub(
         "client|id",
@@ -53,7 +61,13 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         "Returns the name of the connection.",
         "2.6.9",
     ),
-    sub("client|list", -2, list, "Lists open connections.", "2.4.0"),
+    admin(sub(
+        "client|list",
+        -2,
+        list,
+        "Lists open connections.",
+        "2.4.0",
+    )),
     sub(
         "client|info",
         2,
@@ -61,34 +75,34 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         "Returns information about the connection.",
         "6.2.0",
     ),
-    sub(
+    admin(sub(
         "client|kill",
         -3,
         kill,
         "Terminates open connections.",
         "2.4.0",
-    ),
-    sub(
+    )),
+    admin(sub(
         "client|pause",
         -3,
         pause,
         "Suspends commands processing.",
         "3.0.0",
-    ),
-    sub(
+    )),
+    admin(sub(
         "client|unpause",
         2,
         unpause,
         "Resumes processing commands from paused clients.",
         "6.2.0",
-    ),
-    sub(
+    )),
+    admin(sub(
         "client|no-evict",
         3,
         no_evict,
         "Sets the client eviction mode of the connection.",
         "7.0.0",
-    ),
+    )),
     sub(
         "client|reply",
         3,
@@ -96,13 +110,16 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         "Instructs the server whether to reply to commands.",
         "3.2.0",
     ),
-    sub(
-        "client|help",
-        2,
-        help,
-        "Returns helpful text about the different subcommands.",
-        "5.0.0",
-    ),
+    CommandSpec {
+        flags: LOADING | STALE,
+        ..sub(
+            "client|help",
+            2,
+            help,
+            "Returns helpful text about the different subcommands.",
+            "5.0.0",
+        )
+    },
 ];
 
 const HELP: &[&str] = &[

@@ -197,8 +197,19 @@ pub fn run(
         && !spec.has(flags::SKIP_SLOWLOG)
     {
         let name = client.info.name.lock().clone().unwrap_or_default();
+        let shown: Vec<Bytes> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if is_redacted(args, i) {
+                    Bytes::from_static(b"(redacted)")
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
         shared.slowlog.push(
-            args,
+            &shown,
             us,
             client.info.addr.clone(),
             name,
@@ -214,7 +225,10 @@ pub fn run(
         };
         shared.latency.record(event, us / 1000);
     }
-    if shared.monitors.count.load(Ordering::Relaxed) > 0 && !spec.has(flags::SKIP_MONITOR) {
+    // Like Redis, admin commands (CONFIG, DEBUG, …) are not shown to monitors.
+    if shared.monitors.count.load(Ordering::Relaxed) > 0
+        && !spec.has(flags::SKIP_MONITOR | flags::ADMIN)
+    {
         shared.monitors.feed(monitor_line(client, args));
     }
     reply
@@ -233,7 +247,11 @@ fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
         client.db,
         client.info.addr
     );
-    for a in args {
+    for (i, a) in args.iter().enumerate() {
+        if is_redacted(args, i) {
+            line.push_str(" \"(redacted)\"");
+            continue;
+        }
         line.push_str(" \"");
         for &b in a.iter() {
             match b {
@@ -263,11 +281,17 @@ pub fn pause_wait(shared: &Shared, args: &[Bytes]) -> Option<std::time::Duration
     }
     let now = snapkv_keyspace::clock::now_ms();
     if now >= until {
+        // Cleared once over, so later commands take the one-load fast path again.
+        let _ =
+            shared
+                .pause
+                .until_ms
+                .compare_exchange(until, 0, Ordering::Relaxed, Ordering::Relaxed);
         return None;
     }
     if shared.pause.writes_only.load(Ordering::Relaxed) {
         let write = match resolve(shared, args) {
-            Ok((_, spec)) => spec.has(flags::WRITE) || spec.name == "exec",
+            Ok((_, spec)) => spec.has(flags::WRITE | flags::MAY_REPLICATE) || spec.name == "exec",
             Err(_) => false,
         };
         if !write {
@@ -275,6 +299,21 @@ pub fn pause_wait(shared: &Shared, args: &[Bytes]) -> Option<std::time::Duration
         }
     }
     Some(std::time::Duration::from_millis(until - now))
+}
+
+/// Passwords never reach monitors or the slowlog (Redis's
+/// `redactClientCommandArgument`): AUTH's arguments, HELLO's AUTH user and password.
+fn is_redacted(args: &[Bytes], i: usize) -> bool {
+    if args[0].eq_ignore_ascii_case(b"auth") {
+        return i >= 1;
+    }
+    if args[0].eq_ignore_ascii_case(b"hello") {
+        return args
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(b"auth"))
+            .is_some_and(|p| p > 0 && i > p && i <= p + 2);
+    }
+    false
 }
 
 /// Starts a transaction (MULTI's effect on the client).

@@ -91,29 +91,59 @@ fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     Ok(help_reply(HELP))
 }
 
-/// ACL categories in Redis's style, derived from the flags and group.
+/// ACL categories derived from the flags and group (Redis's `setImplicitACLCategories`
+/// plus the group's own category), in Redis's `ACLCommandCategories` order.
 fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
-    let mut cats = Vec::new();
-    if spec.has(WRITE) {
-        cats.push("@write");
-    }
-    if spec.has(READONLY) {
-        cats.push("@read");
-    }
-    if spec.has(ADMIN) {
-        cats.push("@admin");
-        cats.push("@dangerous");
-    }
-    match spec.group {
-        "string" => cats.push("@string"),
-        "bitmap" => cats.push("@bitmap"),
-        "generic" => cats.push("@keyspace"),
-        "connection" => cats.push("@connection"),
-        "transactions" => cats.push("@transaction"),
-        _ => {}
-    }
-    cats.push(if spec.has(FAST) { "@fast" } else { "@slow" });
-    cats
+    // A container itself carries no category but @slow.
+    let group = if spec.subcommands.is_empty() {
+        match spec.group {
+            "generic" => "@keyspace",
+            "string" => "@string",
+            "bitmap" => "@bitmap",
+            "list" => "@list",
+            "hash" => "@hash",
+            "set" => "@set",
+            "sorted-set" => "@sortedset",
+            "hyperloglog" => "@hyperloglog",
+            "geo" => "@geo",
+            "stream" => "@stream",
+            "pubsub" => "@pubsub",
+            "connection" => "@connection",
+            "transactions" => "@transaction",
+            "scripting" => "@scripting",
+            _ => "",
+        }
+    } else {
+        ""
+    };
+    let order: [(&'static str, bool); 21] = [
+        ("@keyspace", group == "@keyspace"),
+        ("@read", spec.has(READONLY)),
+        ("@write", spec.has(WRITE)),
+        ("@set", group == "@set"),
+        ("@sortedset", group == "@sortedset"),
+        ("@list", group == "@list"),
+        ("@hash", group == "@hash"),
+        ("@string", group == "@string"),
+        ("@bitmap", group == "@bitmap"),
+        ("@hyperloglog", group == "@hyperloglog"),
+        ("@geo", group == "@geo"),
+        ("@stream", group == "@stream"),
+        ("@pubsub", spec.has(PUBSUB) || group == "@pubsub"),
+        ("@admin", spec.has(ADMIN)),
+        ("@fast", spec.has(FAST)),
+        ("@slow", !spec.has(FAST)),
+        ("@blocking", spec.has(BLOCKING)),
+        ("@dangerous", spec.has(ADMIN)),
+        ("@connection", group == "@connection"),
+        ("@transaction", group == "@transaction"),
+        ("@scripting", group == "@scripting"),
+    ];
+    order
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 fn command_info(spec: &'static CommandSpec) -> Reply {
