@@ -95,7 +95,11 @@ fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: Comm
     if let Some(i) = idx {
         shared.commands.stats(i).record_rejected();
     }
-    e.into()
+    let reply: Reply = e.into();
+    if let Reply::Error(text) = &reply {
+        shared.stats.record_error(text);
+    }
+    reply
 }
 
 /// Evicts while over `maxmemory`; true if still over afterwards (the OOM answer).
@@ -173,7 +177,8 @@ pub fn run(
         .fetch_add(1, Ordering::Relaxed);
     let reply = match result {
         Ok(r) => {
-            if r.is_error() {
+            if let Reply::Error(text) = &r {
+                shared.stats.record_error(text);
                 shared
                     .stats
                     .total_error_replies
@@ -188,7 +193,11 @@ pub fn run(
                 .stats
                 .total_error_replies
                 .fetch_add(1, Ordering::Relaxed);
-            e.into()
+            let reply: Reply = e.into();
+            if let Reply::Error(text) = &reply {
+                shared.stats.record_error(text);
+            }
+            reply
         }
     };
     let s = &client.settings;
