@@ -148,6 +148,8 @@ pub struct Server {
     pub port: u16,
     pub kind: Kind,
     pub dir: PathBuf,
+    /// The directory was given by the test (restarts reuse it): not removed on drop.
+    keep_dir: bool,
 }
 
 /// A port nobody listens on right now.
@@ -184,7 +186,8 @@ pub fn redis_binary() -> PathBuf {
     panic!("redis-server not found in PATH: the differential tests need a real Redis 7.0 (apt-get install redis-server; tests/run.sh does it)");
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+/// A fresh empty directory under the system temp dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let d = std::env::temp_dir().join(format!("snapkv-test-{}-{tag}-{n}", std::process::id()));
@@ -211,6 +214,43 @@ impl Server {
 
     pub fn start(kind: Kind, args: &[&str]) -> Server {
         Self::start_inner(kind, None, args)
+    }
+
+    /// Starts a server whose data directory is `dir` (kept after the server stops, so a
+    /// second server can load what the first saved).
+    pub fn start_in(kind: Kind, dir: &std::path::Path, args: &[&str]) -> Server {
+        let mut all = vec!["--dir", dir.to_str().expect("utf-8 dir")];
+        all.extend_from_slice(args);
+        let mut s = Self::start_inner(kind, None, &all);
+        let fresh = std::mem::replace(&mut s.dir, dir.to_path_buf());
+        let _ = std::fs::remove_dir_all(fresh);
+        s.keep_dir = true;
+        s
+    }
+
+    /// Like [`Server::start_in`], but returns the process's stderr if it exits instead
+    /// of serving (start-up errors).
+    pub fn start_failure(kind: Kind, dir: &std::path::Path, args: &[&str]) -> String {
+        let bin = match kind {
+            Kind::Snapkv => snapkv_binary(),
+            Kind::Redis => redis_binary(),
+        };
+        let out = Command::new(bin)
+            .arg("--port")
+            .arg(free_port().to_string())
+            .arg("--bind")
+            .arg("127.0.0.1")
+            .arg("--dir")
+            .arg(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run server");
+        assert!(
+            !out.status.success(),
+            "server started (or exited 0) unexpectedly"
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout)
     }
 
     fn start_inner(kind: Kind, conf: Option<&str>, args: &[&str]) -> Server {
@@ -249,6 +289,7 @@ impl Server {
                 port,
                 kind,
                 dir,
+                keep_dir: false,
             };
             if s.wait_ready(Duration::from_secs(10)) {
                 return s;
@@ -314,7 +355,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

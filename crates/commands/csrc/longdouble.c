@@ -2,23 +2,30 @@
  * strtold, added in long double, formatted with "%.17Lf" and trailing zeroes trimmed
  * (ld2string with LD_STR_HUMAN). Rust has no long double, and f64 gives other digits. */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LONG_DOUBLE_CHARS 5 * 1024
+#define MAX_LONG_DOUBLE_CHARS (5 * 1024)
 
-/* Redis's string2ld: the whole buffer must be a number, no leading space, not NaN. */
+/* Redis's string2ld: no leading space, nothing but the number up to
+ * the first NUL (so "1\0x" is 1, as in Redis), not NaN, and no overflow or underflow
+ * to zero (ERANGE). */
 static int parse_ld(const char *s, size_t len, long double *out) {
-    char buf[MAX_LONG_DOUBLE_CHARS + 1];
+    char buf[MAX_LONG_DOUBLE_CHARS];
     char *eptr;
-    if (len == 0 || len > MAX_LONG_DOUBLE_CHARS) return 0;
+    if (len == 0 || len >= sizeof(buf)) return 0;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    if (isspace((unsigned char)buf[0])) return 0;
+    errno = 0;
     long double v = strtold(buf, &eptr);
-    if (eptr == buf || (size_t)(eptr - buf) != len || isnan(v)) return 0;
+    if (isspace((unsigned char)buf[0]) || eptr[0] != '\0' ||
+        (errno == ERANGE &&
+         (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
+        isnan(v))
+        return 0;
     *out = v;
     return 1;
 }

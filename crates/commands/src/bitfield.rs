@@ -9,7 +9,6 @@ use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::spec::{flags::*, CommandSpec};
-use crate::string::read_string;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("bitfield", -2, WRITE | DENYOOM, "bitmap", bitfield)
@@ -272,17 +271,27 @@ fn run(ctx: &mut Ctx, args: &[Bytes], read_only_cmd: bool) -> CommandResult {
     let ops = parse_ops(ctx, args)?;
     let writes = ops.iter().any(|o| o.kind != Kind::Get);
     if !writes {
-        let v = read_string(ctx, &args[1])?.unwrap_or_default();
-        let out = ops
-            .iter()
-            .map(|o| {
-                Reply::Int(if o.signed {
-                    get_signed(&v, o.offset, o.bits)
-                } else {
-                    get_bits(&v, o.offset, o.bits) as i64
+        let read = |v: &[u8]| -> Vec<Reply> {
+            ops.iter()
+                .map(|o| {
+                    Reply::Int(if o.signed {
+                        get_signed(v, o.offset, o.bits)
+                    } else {
+                        get_bits(v, o.offset, o.bits) as i64
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
+        // Read in place (no copy of the whole bitmap); a missing key reads as zeroes.
+        let db = ctx.db();
+        let out = match ctx.ks.get(db, &args[1]) {
+            None => read(&[]),
+            Some(e) => e
+                .value
+                .as_str()
+                .ok_or(CommandError::WrongType)?
+                .with_bytes(read),
+        };
         return Ok(Reply::Array(out));
     }
     if read_only_cmd {
@@ -334,4 +343,50 @@ fn bitfield(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 fn bitfield_ro(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     run(ctx, args, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_round_trip() {
+        let mut p = vec![0u8; 16];
+        set_bits(&mut p, 3, 13, 0x1abc);
+        assert_eq!(get_bits(&p, 3, 13), 0x1abc);
+        set_bits(&mut p, 64, 64, (-5i64) as u64);
+        assert_eq!(get_signed(&p, 64, 64), -5);
+        set_bits(&mut p, 0, 4, 0b1010);
+        assert_eq!(get_signed(&p, 0, 4), -6);
+        // Reads past the end see zero padding.
+        assert_eq!(get_bits(&p, 200, 8), 0);
+    }
+
+    #[test]
+    fn overflow_like_redis() {
+        assert_eq!(unsigned_overflow(250, 10, 8, Overflow::Wrap), Some(Some(4)));
+        assert_eq!(
+            unsigned_overflow(250, 10, 8, Overflow::Sat),
+            Some(Some(255))
+        );
+        assert_eq!(unsigned_overflow(250, 10, 8, Overflow::Fail), Some(None));
+        assert_eq!(unsigned_overflow(5, -10, 8, Overflow::Sat), Some(Some(0)));
+        assert_eq!(unsigned_overflow(5, -5, 8, Overflow::Sat), None);
+        assert_eq!(signed_overflow(127, 1, 8, Overflow::Wrap), Some(Some(-128)));
+        assert_eq!(
+            signed_overflow(-128, -1, 8, Overflow::Sat),
+            Some(Some(-128))
+        );
+        assert_eq!(signed_overflow(100, 27, 8, Overflow::Sat), None);
+        assert_eq!(
+            signed_overflow(i64::MAX, 1, 64, Overflow::Wrap),
+            Some(Some(i64::MIN))
+        );
+        assert_eq!(signed_overflow(300, 0, 8, Overflow::Wrap), Some(Some(44)));
+        // Redis's quirk: i64::MIN written to a narrow field saturates to the maximum.
+        assert_eq!(
+            signed_overflow(i64::MIN, 0, 8, Overflow::Sat),
+            Some(Some(127))
+        );
+    }
 }

@@ -49,48 +49,63 @@ fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let byte = (offset >> 3) as usize;
     let mask = 0x80u8 >> (offset & 7);
     let db = ctx.db();
-    let buf = match ctx.ks.get_mut(db, &args[1]) {
-        Some(e) => e
-            .value
-            .as_str_mut()
-            .ok_or(CommandError::WrongType)?
-            .make_raw(),
+    let current = match ctx.ks.peek(db, &args[1]) {
+        None => None,
+        Some(e) => Some(
+            e.value
+                .as_str()
+                .ok_or(CommandError::WrongType)?
+                .with_bytes(|b| (b.len(), b.get(byte).is_some_and(|v| v & mask != 0))),
+        ),
+    };
+    let old = current.is_some_and(|(_, bit)| bit);
+    match current {
         None => {
-            ctx.ks.insert(
-                db,
-                &args[1],
-                Value::Str(StrValue::Raw(Box::default())),
-                SetExpiry::Clear,
-            );
-            match ctx
+            let mut buf = vec![0u8; byte + 1];
+            if on {
+                buf[byte] |= mask;
+            }
+            let value = Value::Str(StrValue::Raw(Box::new(buf)));
+            ctx.ks.insert(db, &args[1], value, SetExpiry::Clear);
+        }
+        // Redis 7.0 counts (and signals WATCHers of) only a real change: the string
+        // grew or the bit flipped.
+        Some((len, _)) if byte >= len || old != on => {
+            let Some(buf) = ctx
                 .ks
                 .get_mut(db, &args[1])
                 .and_then(|e| e.value.as_str_mut())
-            {
-                Some(s) => s.make_raw(),
-                None => return Err(CommandError::NoSuchKey),
+                .map(StrValue::make_raw)
+            else {
+                return Err(CommandError::WrongType);
+            };
+            if buf.len() <= byte {
+                buf.resize(byte + 1, 0);
+            }
+            if on {
+                buf[byte] |= mask;
+            } else {
+                buf[byte] &= !mask;
             }
         }
-    };
-    if buf.len() <= byte {
-        buf.resize(byte + 1, 0);
-    }
-    let old = buf[byte] & mask != 0;
-    if on {
-        buf[byte] |= mask;
-    } else {
-        buf[byte] &= !mask;
+        Some(_) => {}
     }
     Ok(Reply::Int(old as i64))
 }
 
 fn getbit(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let offset = bit_offset(ctx, &args[2])?;
-    let Some(v) = read_string(ctx, &args[1])? else {
+    let db = ctx.db();
+    let Some(e) = ctx.ks.get(db, &args[1]) else {
         return Ok(Reply::Int(0));
     };
     let byte = (offset >> 3) as usize;
-    let bit = v.get(byte).is_some_and(|b| b & (0x80 >> (offset & 7)) != 0);
+    // Read in place: copying a large bitmap per GETBIT would make it O(size).
+    let bit = e
+        .value
+        .as_str()
+        .ok_or(CommandError::WrongType)?
+        .with_bytes(|v| v.get(byte).is_some_and(|b| b & (0x80 >> (offset & 7)) != 0));
     Ok(Reply::Int(bit as i64))
 }
 
@@ -134,39 +149,60 @@ fn byte_mask(i: u64, lo: u64, hi: u64) -> u8 {
 }
 
 fn bitcount(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let range = match args.len() {
-        2 => None,
-        4 | 5 => {
-            let s = parse_i64(&args[2])?;
-            let e = parse_i64(&args[3])?;
-            let bits = if args.len() == 5 {
-                unit(&args[4])?
-            } else {
-                false
-            };
-            Some((s, e, bits))
-        }
-        _ => return Err(CommandError::Syntax),
-    };
-    let Some(v) = read_string(ctx, &args[1])? else {
+    // Redis 7.0 looks the key up before it parses the range: a missing key answers 0
+    // whatever the arguments, and an inverted negative range answers 0 before the unit
+    // keyword is looked at. The count runs on the stored bytes (no copy).
+    let db = ctx.db();
+    let Some(e) = ctx.ks.get(db, &args[1]) else {
         return Ok(Reply::Int(0));
     };
-    let (lo, hi) = match range {
-        None if v.is_empty() => return Ok(Reply::Int(0)),
-        None => (0, v.len() as u64 * 8 - 1),
-        Some((s, e, bits)) => {
-            let len = v.len() as i64 * if bits { 8 } else { 1 };
-            match normalise(s, e, len) {
-                None => return Ok(Reply::Int(0)),
-                Some((s, e)) if bits => (s as u64, e as u64),
-                Some((s, e)) => (s as u64 * 8, e as u64 * 8 + 7),
+    let s = e.value.as_str().ok_or(CommandError::WrongType)?;
+    s.with_bytes(|v| {
+        let (lo, hi) = match args.len() {
+            2 if v.is_empty() => return Ok(Reply::Int(0)),
+            2 => (0, v.len() as u64 * 8 - 1),
+            4 | 5 => {
+                let s = parse_i64(&args[2])?;
+                let e = parse_i64(&args[3])?;
+                if s < 0 && e < 0 && s > e {
+                    return Ok(Reply::Int(0));
+                }
+                let bits = match args.get(4) {
+                    Some(u) => unit(u)?,
+                    None => false,
+                };
+                let len = v.len() as i64 * if bits { 8 } else { 1 };
+                match normalise(s, e, len) {
+                    None => return Ok(Reply::Int(0)),
+                    Some((s, e)) if bits => (s as u64, e as u64),
+                    Some((s, e)) => (s as u64 * 8, e as u64 * 8 + 7),
+                }
             }
-        }
-    };
-    let count: u64 = (lo / 8..=hi / 8)
-        .map(|i| (v[i as usize] & byte_mask(i, lo, hi)).count_ones() as u64)
+            _ => return Err(CommandError::Syntax),
+        };
+        Ok(Reply::Int(count_range(v, lo, hi) as i64))
+    })
+}
+
+/// Set bits of `v` in the bit range [lo, hi]: masked edge bytes, whole words between.
+fn count_range(v: &[u8], lo: u64, hi: u64) -> u64 {
+    let (first, last) = (lo / 8, hi / 8);
+    let edge = |i: u64| (v[i as usize] & byte_mask(i, lo, hi)).count_ones() as u64;
+    if first == last {
+        return edge(first);
+    }
+    let middle = &v[first as usize + 1..last as usize];
+    let mut words = middle.chunks_exact(8);
+    let mut n: u64 = words
+        .by_ref()
+        .map(|w| u64::from_ne_bytes(w.try_into().unwrap_or([0; 8])).count_ones() as u64)
         .sum();
-    Ok(Reply::Int(count as i64))
+    n += words
+        .remainder()
+        .iter()
+        .map(|b| b.count_ones() as u64)
+        .sum::<u64>();
+    edge(first) + n + edge(last)
 }
 
 fn bitpos(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -174,49 +210,55 @@ fn bitpos(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if bit != 0 && bit != 1 {
         return Err(CommandError::err("The bit argument must be 1 or 0."));
     }
-    let (mut start, mut end, mut bits) = (0i64, -1i64, false);
-    let mut end_given = false;
-    match args.len() {
-        3 => {}
-        4..=6 => {
-            start = parse_i64(&args[3])?;
-            if args.len() == 6 {
-                bits = unit(&args[5])?;
-            }
-            if args.len() >= 5 {
-                end = parse_i64(&args[4])?;
-                end_given = true;
-            }
-        }
-        _ => return Err(CommandError::Syntax),
-    }
-    let Some(v) = read_string(ctx, &args[1])? else {
+    // As in Redis 7.0: the lookup comes before the range is parsed, and a missing key
+    // is an endless run of clear bits.
+    let db = ctx.db();
+    let Some(e) = ctx.ks.get(db, &args[1]) else {
         return Ok(Reply::Int(if bit == 1 { -1 } else { 0 }));
     };
-    let len = v.len() as i64 * if bits { 8 } else { 1 };
-    let Some((s, e)) = normalise(start, end, len) else {
-        return Ok(Reply::Int(-1));
-    };
-    let (lo, hi) = if bits {
-        (s as u64, e as u64)
-    } else {
-        (s as u64 * 8, e as u64 * 8 + 7)
-    };
-    for i in lo / 8..=hi / 8 {
-        let byte = v[i as usize];
-        let candidates = if bit == 1 { byte } else { !byte } & byte_mask(i, lo, hi);
-        if candidates != 0 {
-            return Ok(Reply::Int(
-                (i * 8 + candidates.leading_zeros() as u64) as i64,
-            ));
+    let s = e.value.as_str().ok_or(CommandError::WrongType)?;
+    s.with_bytes(|v| {
+        let (mut start, mut end, mut bits) = (0i64, -1i64, false);
+        let mut end_given = false;
+        match args.len() {
+            3 => {}
+            4..=6 => {
+                start = parse_i64(&args[3])?;
+                if args.len() == 6 {
+                    bits = unit(&args[5])?;
+                }
+                if args.len() >= 5 {
+                    end = parse_i64(&args[4])?;
+                    end_given = true;
+                }
+            }
+            _ => return Err(CommandError::Syntax),
         }
-    }
-    // No match: for clear bits without an explicit end, the string is zero-padded.
-    Ok(Reply::Int(if bit == 0 && !end_given {
-        (hi + 1) as i64
-    } else {
-        -1
-    }))
+        let len = v.len() as i64 * if bits { 8 } else { 1 };
+        let Some((s, e)) = normalise(start, end, len) else {
+            return Ok(Reply::Int(-1));
+        };
+        let (lo, hi) = if bits {
+            (s as u64, e as u64)
+        } else {
+            (s as u64 * 8, e as u64 * 8 + 7)
+        };
+        for i in lo / 8..=hi / 8 {
+            let byte = v[i as usize];
+            let candidates = if bit == 1 { byte } else { !byte } & byte_mask(i, lo, hi);
+            if candidates != 0 {
+                return Ok(Reply::Int(
+                    (i * 8 + candidates.leading_zeros() as u64) as i64,
+                ));
+            }
+        }
+        // No match: for clear bits without an explicit end, the string is zero-padded.
+        Ok(Reply::Int(if bit == 0 && !end_given {
+            (hi + 1) as i64
+        } else {
+            -1
+        }))
+    })
 }
 
 fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -266,4 +308,25 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         SetExpiry::Clear,
     );
     Ok(Reply::Int(max as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_masks_counts() {
+        assert_eq!(normalise(0, -1, 3), Some((0, 2)));
+        assert_eq!(normalise(-1, -3, 3), None);
+        assert_eq!(normalise(5, 100, 3), None);
+        assert_eq!(normalise(i64::MIN, i64::MAX, 3), Some((0, 2)));
+        assert_eq!(byte_mask(0, 0, 7), 0xff);
+        assert_eq!(byte_mask(0, 1, 6), 0b0111_1110);
+        assert_eq!(byte_mask(1, 1, 9), 0b1100_0000);
+        assert_eq!(count_range(b"foobar", 0, 47), 26);
+        assert_eq!(count_range(b"foobar", 8, 15), 6);
+        assert_eq!(count_range(b"foobar", 5, 30), 17);
+        let ones = [0xffu8; 40];
+        assert_eq!(count_range(&ones, 3, 40 * 8 - 2), 40 * 8 - 4);
+    }
 }

@@ -28,19 +28,34 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0"),
 ];
 
-/// Adds `delta` to the integer at `key` (0 if missing), keeping its TTL.
+/// Adds `delta` to the integer at `key` (0 if missing), keeping its TTL. The value is
+/// validated before the write lookup, so a failing INCR dirties nothing and leaves a
+/// WATCH intact, as in Redis.
 fn add(ctx: &mut Ctx, key: &[u8], delta: i64) -> CommandResult {
     let db = ctx.db();
-    if let Some(e) = ctx.ks.get_mut(db, key) {
-        let s = e.value.as_str_mut().ok_or(CommandError::WrongType)?;
-        let cur = s.as_i64().ok_or(CommandError::NotInteger)?;
-        let new = cur.checked_add(delta).ok_or(CommandError::Overflow)?;
-        *s = StrValue::Int(new);
-        return Ok(Reply::Int(new));
+    let current = match ctx.ks.peek(db, key) {
+        None => None,
+        Some(e) => Some(
+            e.value
+                .as_str()
+                .ok_or(CommandError::WrongType)?
+                .as_i64()
+                .ok_or(CommandError::NotInteger)?,
+        ),
+    };
+    let new = current
+        .unwrap_or(0)
+        .checked_add(delta)
+        .ok_or(CommandError::Overflow)?;
+    if current.is_some() {
+        if let Some(s) = ctx.ks.get_mut(db, key).and_then(|e| e.value.as_str_mut()) {
+            *s = StrValue::Int(new);
+            return Ok(Reply::Int(new));
+        }
     }
     ctx.ks
-        .insert(db, key, Value::Str(StrValue::Int(delta)), SetExpiry::Clear);
-    Ok(Reply::Int(delta))
+        .insert(db, key, Value::Str(StrValue::Int(new)), SetExpiry::Clear);
+    Ok(Reply::Int(new))
 }
 
 fn incr(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -66,7 +81,8 @@ fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
-    let current = match ctx.ks.get(db, &args[1]) {
+    // A write lookup, as Redis's `lookupKeyWrite`: no keyspace hit/miss is counted.
+    let current = match ctx.ks.peek(db, &args[1]) {
         None => None,
         Some(e) => Some(e.value.as_str().ok_or(CommandError::WrongType)?.to_vec()),
     };

@@ -78,6 +78,9 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: Vec<Bytes>) -> R
     if spec.has(flags::DENYOOM) && over_maxmemory(shared, client) {
         return reject(shared, client, Some(idx), CommandError::Oom);
     }
+    if (spec.has(flags::WRITE) || spec.name == "ping") && writes_refused(shared, client) {
+        return reject(shared, client, Some(idx), CommandError::Misconf);
+    }
     let mut locked = lock_for(shared, spec, &args, client.db);
     run(shared, client, idx, spec, &args, &mut locked)
 }
@@ -100,6 +103,15 @@ fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: Comm
         shared.stats.record_error(text);
     }
     reply
+}
+
+/// Redis's `writeCommandsDeniedByDiskError`: the last background save failed, save
+/// points are configured and `stop-writes-on-bgsave-error` is on.
+fn writes_refused(shared: &Shared, client: &ClientState) -> bool {
+    let s = &client.settings;
+    s.stop_writes_on_bgsave_error
+        && !s.save.is_empty()
+        && !shared.persistence.last_bgsave_ok.load(Ordering::Relaxed)
 }
 
 /// Evicts while over `maxmemory`; true if still over afterwards (the OOM answer).

@@ -120,7 +120,7 @@ fn expire_generic(
     }
     when += base;
     let db = ctx.db();
-    let Some(e) = ctx.ks.peek(db, &args[1]) else {
+    let Some(e) = ctx.ks.lookup_write(db, &args[1]) else {
         return Ok(Reply::Int(0));
     };
     let current = e.expire_at().map(|t| t as i64);
@@ -159,7 +159,7 @@ fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 fn ttl_generic(ctx: &mut Ctx, key: &[u8], f: impl Fn(i64, i64) -> i64) -> CommandResult {
     let db = ctx.db();
     let now = ctx.now_ms() as i64;
-    Ok(Reply::Int(match ctx.ks.peek(db, key) {
+    Ok(Reply::Int(match ctx.ks.get_notouch(db, key) {
         None => -2,
         Some(e) => match e.expire_at() {
             None => -1,
@@ -177,7 +177,10 @@ fn pttl(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn expiretime(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    ttl_generic(ctx, &args[1], |at, _| (at + 500) / 1000)
+    // Unsigned like Redis's overflowing `(expire+500)/1000` near PEXPIREAT's maximum.
+    ttl_generic(ctx, &args[1], |at, _| {
+        ((at as u64).saturating_add(500) / 1000) as i64
+    })
 }
 
 fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -188,7 +191,7 @@ fn persist(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
     let has_ttl = ctx
         .ks
-        .peek(db, &args[1])
+        .lookup_write(db, &args[1])
         .is_some_and(|e| e.expire_at().is_some());
     if has_ttl {
         ctx.ks.set_expire(db, &args[1], None);

@@ -60,5 +60,15 @@ mod tests {
         assert!(incr_by_float(Some(b"abc"), b"1").is_err());
         assert!(incr_by_float(Some(b"1"), b" 1").is_err());
         assert!(incr_by_float(Some(b"1"), b"inf").is_err());
+        // strtold's ERANGE: overflow and underflow to zero are not valid floats.
+        assert_eq!(
+            incr_by_float(Some(b"1"), b"1e5000"),
+            Err(CommandError::NotFloat)
+        );
+        assert_eq!(
+            incr_by_float(Some(b"1"), b"1e-5000"),
+            Err(CommandError::NotFloat)
+        );
+        assert_eq!(incr_by_float(Some(b"1\0x"), b"1").unwrap(), b"2");
     }
 }

@@ -261,15 +261,31 @@ fn shard_totals(ctx: &mut Ctx) -> (snapkv_keyspace::ShardStats, Vec<(usize, usiz
 fn persistence(ctx: &mut Ctx, o: &mut String) {
     let (totals, _) = shard_totals(ctx);
     let p = &ctx.shared.persistence;
+    let running = p.bgsave_in_progress.load(Relaxed);
+    let (processed, total) = p
+        .progress
+        .lock()
+        .as_ref()
+        .filter(|_| running)
+        .map(|pr| (pr.keys_processed.load(Relaxed), pr.keys_total.load(Relaxed)))
+        .unwrap_or((0, 0));
+    let current_secs = if running {
+        (snapkv_keyspace::clock::now_ms().saturating_sub(p.bgsave_started_ms.load(Relaxed)) / 1000)
+            as i64
+    } else {
+        -1
+    };
     let _ = write!(
         o,
-        "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{processed}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current_secs}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\nrdb_last_bgsave_method:forkless\r\nrdb_last_bgsave_cow_entries:{}\r\n",
         ctx.shared.loading.load(Relaxed) as u8,
         totals.dirty,
         p.bgsave_in_progress.load(Relaxed) as u8,
         p.lastsave_secs.load(Relaxed),
         if p.last_bgsave_ok.load(Relaxed) { "ok" } else { "err" },
+        p.last_bgsave_secs.load(Relaxed),
         p.saves.load(Relaxed),
+        p.last_cow_entries.load(Relaxed),
     );
 }
 

@@ -3,7 +3,7 @@
 //! expiry commands in `expire.rs`.)
 
 use bytes::Bytes;
-use snapkv_keyspace::{ScanFilter, ValueType};
+use snapkv_keyspace::{ScanFilter, SetExpiry, ValueType};
 use snapkv_protocol::Reply;
 
 use crate::args::{is, parse_i64};
@@ -75,7 +75,10 @@ fn del(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 fn exists(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
-    let n = args[1..].iter().filter(|k| ctx.ks.exists(db, k)).count();
+    let n = args[1..]
+        .iter()
+        .filter(|k| ctx.ks.get_notouch(db, k).is_some())
+        .count();
     Ok(Reply::Int(n as i64))
 }
 
@@ -92,7 +95,7 @@ fn type_(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
     let name = ctx
         .ks
-        .peek(db, &args[1])
+        .get_notouch(db, &args[1])
         .map(|e| e.value.value_type().name())
         .unwrap_or("none");
     Ok(Reply::simple(name))
@@ -137,31 +140,19 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         i += 2;
     }
     let db = ctx.db();
-    // An unknown TYPE name matches nothing, as in Redis 7.0.
-    let (next, keys) = match type_filter {
-        Some(None) => {
-            let (next, _) = ctx.ks.scan(db, cursor, count, &ScanFilter::default());
-            (next, Vec::new())
-        }
-        Some(Some(t)) => ctx.ks.scan(
-            db,
-            cursor,
-            count,
-            &ScanFilter {
-                pattern,
-                value_type: Some(t),
-            },
-        ),
-        None => ctx.ks.scan(
-            db,
-            cursor,
-            count,
-            &ScanFilter {
-                pattern,
-                value_type: None,
-            },
-        ),
+    let filter = ScanFilter {
+        pattern,
+        value_type: None,
     };
+    let (next, mut keys) = ctx.ks.scan(db, cursor, count, &filter);
+    if let Some(want) = type_filter {
+        // Like Redis, the type check is a read lookup of each candidate (it counts as a
+        // keyspace hit); an unknown TYPE name matches nothing.
+        keys.retain(|k| {
+            let found = ctx.ks.get_notouch(db, k).map(|e| e.value.value_type());
+            want.is_some() && found == want
+        });
+    }
     Ok(Reply::Array(vec![
         Reply::bulk(next.to_string()),
         Reply::Array(
@@ -184,7 +175,12 @@ fn parse_cursor(arg: &[u8]) -> Option<u64> {
     if !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
+    // A bare sign converts nothing, so strtoul leaves it unparsed: an invalid cursor.
+    // Only the empty string (no sign) is the zero cursor.
     let v = if digits.is_empty() {
+        if !arg.is_empty() {
+            return None;
+        }
         0
     } else {
         std::str::from_utf8(digits).ok()?.parse::<u64>().ok()?
@@ -202,21 +198,20 @@ fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 
 fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> CommandResult {
     let db = ctx.db();
-    if !ctx.ks.exists(db, &args[1]) {
+    if ctx.ks.lookup_write(db, &args[1]).is_none() {
         return Err(CommandError::NoSuchKey);
     }
     if args[1] == args[2] {
         return Ok(if nx { Reply::Int(0) } else { Reply::Ok });
     }
-    if nx && ctx.ks.exists(db, &args[2]) {
+    if nx && ctx.ks.lookup_write(db, &args[2]).is_some() {
         return Ok(Reply::Int(0));
     }
-    let Some(mut entry) = ctx.ks.remove(db, &args[1]) else {
+    // The same object under a new name: TTL and access stamp travel with it, and any
+    // destination is overwritten (its TTL with the source's).
+    if !ctx.ks.move_entry(db, &args[1], db, &args[2]) {
         return Err(CommandError::NoSuchKey);
-    };
-    entry.key = snapkv_keyspace::SmallBytes::new(&args[2]);
-    ctx.ks.remove(db, &args[2]);
-    ctx.ks.insert_entry(db, entry);
+    }
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -228,95 +223,106 @@ fn renamenx(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     rename_generic(ctx, args, true)
 }
 
-/// COPY's options: (destination db, REPLACE).
-fn copy_options(args: &[Bytes], db: usize) -> Result<(usize, bool), CommandError> {
-    let (mut dst_db, mut replace) = (db as i64, false);
+/// A database index argument as Redis's `getIntFromObjectOrReply`: `msg` replaces both
+/// the not-an-integer and the out-of-int-range texts when given (SWAPDB's).
+fn db_index(arg: &[u8], msg: Option<&str>) -> Result<i64, CommandError> {
+    let fail = |default: CommandError| msg.map(CommandError::err).unwrap_or(default);
+    let v = parse_i64(arg).map_err(|_| fail(CommandError::NotInteger))?;
+    if v < i32::MIN as i64 || v > i32::MAX as i64 {
+        return Err(fail(CommandError::err(
+            "value is out of range, value must between -2147483648 and 2147483647",
+        )));
+    }
+    Ok(v)
+}
+
+/// A database index that must name an existing database (`selectDb`'s check).
+fn existing_db(arg: &[u8], databases: usize) -> Result<usize, CommandError> {
+    let v = db_index(arg, None)?;
+    if v < 0 || v as usize >= databases {
+        return Err(CommandError::DbIndexOutOfRange);
+    }
+    Ok(v as usize)
+}
+
+/// COPY's options: (destination db, REPLACE). Like Redis, each DB option is checked as
+/// it is read, so a bad index wins over a later syntax error.
+fn copy_options(
+    args: &[Bytes],
+    db: usize,
+    databases: usize,
+) -> Result<(usize, bool), CommandError> {
+    let (mut dst_db, mut replace) = (db, false);
     let mut i = 3;
     while i < args.len() {
         if is(&args[i], "replace") {
             replace = true;
             i += 1;
         } else if is(&args[i], "db") && i + 1 < args.len() {
-            dst_db = parse_i64(&args[i + 1])?;
-            if dst_db < i32::MIN as i64 || dst_db > i32::MAX as i64 {
-                return Err(CommandError::NotInteger);
-            }
+            dst_db = existing_db(&args[i + 1], databases)?;
             i += 2;
         } else {
             return Err(CommandError::Syntax);
         }
     }
-    if dst_db < 0 {
-        return Err(CommandError::DbIndexOutOfRange);
-    }
-    Ok((dst_db as usize, replace))
+    Ok((dst_db, replace))
 }
 
+/// COPY's lock set: the source and the destination in its (maybe other) database. An
+/// index past the last database is dropped by dispatch; the handler then errors.
 fn copy_keys(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
-    let dst = copy_options(args, db).map(|(d, _)| d).unwrap_or(db);
+    let dst = copy_options(args, db, usize::MAX)
+        .map(|(d, _)| d)
+        .unwrap_or(db);
     vec![(db, args[1].clone()), (dst, args[2].clone())]
 }
 
 fn copy(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
-    let (dst_db, replace) = copy_options(args, db)?;
-    if dst_db >= ctx.shared.keyspace.databases() {
-        return Err(CommandError::DbIndexOutOfRange);
-    }
+    let (dst_db, replace) = copy_options(args, db, ctx.shared.keyspace.databases())?;
     if dst_db == db && args[1] == args[2] {
         return Err(CommandError::err(
             "source and destination objects are the same",
         ));
     }
-    let Some(mut entry) = ctx.ks.peek(db, &args[1]).cloned() else {
+    let Some(entry) = ctx.ks.get(db, &args[1]) else {
         return Ok(Reply::Int(0));
     };
-    if ctx.ks.exists(dst_db, &args[2]) {
+    let (value, expire_at) = (entry.value.clone(), entry.expire_at());
+    if ctx.ks.lookup_write(dst_db, &args[2]).is_some() {
         if !replace {
             return Ok(Reply::Int(0));
         }
         ctx.ks.remove(dst_db, &args[2]);
     }
-    entry.key = snapkv_keyspace::SmallBytes::new(&args[2]);
-    ctx.ks.insert_entry(dst_db, entry);
+    // A duplicate is a new object (fresh access stamp) that keeps the source's TTL.
+    let expiry = expire_at.map_or(SetExpiry::Clear, SetExpiry::At);
+    ctx.ks.insert(dst_db, &args[2], value, expiry);
     Ok(Reply::Int(1))
 }
 
 fn move_keys(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
     let mut v = vec![(db, args[1].clone())];
-    if let Ok(d) = parse_i64(&args[2]) {
-        if d >= 0 {
-            v.push((d as usize, args[1].clone()));
-        }
+    if let Ok(d) = existing_db(&args[2], usize::MAX) {
+        v.push((d, args[1].clone()));
     }
     v
 }
 
 fn move_(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
-    let dst = parse_i64(&args[2])?;
-    if dst < i32::MIN as i64 || dst > i32::MAX as i64 {
-        return Err(CommandError::NotInteger);
-    }
-    if dst < 0 || dst as usize >= ctx.shared.keyspace.databases() {
-        return Err(CommandError::DbIndexOutOfRange);
-    }
-    let dst = dst as usize;
+    let dst = existing_db(&args[2], ctx.shared.keyspace.databases())?;
     if dst == db {
         return Err(CommandError::err(
             "source and destination objects are the same",
         ));
     }
-    if !ctx.ks.exists(db, &args[1]) || ctx.ks.exists(dst, &args[1]) {
+    if ctx.ks.lookup_write(db, &args[1]).is_none() || ctx.ks.lookup_write(dst, &args[1]).is_some() {
         return Ok(Reply::Int(0));
     }
-    match ctx.ks.remove(db, &args[1]) {
-        Some(entry) => {
-            ctx.ks.insert_entry(dst, entry);
-            Ok(Reply::Int(1))
-        }
-        None => Ok(Reply::Int(0)),
-    }
+    Ok(Reply::Int(
+        ctx.ks.move_entry(db, &args[1], dst, &args[1]) as i64
+    ))
 }
 
 fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
@@ -326,37 +332,112 @@ fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     Ok(Reply::Int(n as i64))
 }
 
-/// FLUSHDB / FLUSHALL's optional ASYNC | SYNC.
-fn flush_mode(args: &[Bytes]) -> Result<(), CommandError> {
+/// FLUSHDB / FLUSHALL's optional ASYNC | SYNC; without one, `lazyfree-lazy-user-flush`
+/// decides. True for asynchronous.
+fn flush_mode(ctx: &Ctx, args: &[Bytes]) -> Result<bool, CommandError> {
     match args.len() {
-        1 => Ok(()),
-        2 if is(&args[1], "async") || is(&args[1], "sync") => Ok(()),
+        1 => Ok(ctx
+            .shared
+            .config
+            .get_value("lazyfree-lazy-user-flush")
+            .is_some_and(|v| v == "yes")),
+        2 if is(&args[1], "async") => Ok(true),
+        2 if is(&args[1], "sync") => Ok(false),
         _ => Err(CommandError::Syntax),
     }
 }
 
+/// Below this many removed keys freeing in place is cheaper than handing off.
+const LAZYFREE_MIN_KEYS: usize = 4096;
+
+/// Empties `dbs`. Asynchronously, the old segments are only unlinked under the locks and
+/// freed by a short-lived thread, so a big flush does not stall every shard.
+fn flush_dbs(ctx: &mut Ctx, dbs: std::ops::Range<usize>, lazy: bool) {
+    if !lazy {
+        for db in dbs {
+            ctx.ks.flush_db(db);
+        }
+        return;
+    }
+    let mut garbage = Vec::new();
+    let mut removed = 0;
+    for db in dbs {
+        removed += ctx.ks.flush_db_into(db, &mut garbage);
+    }
+    if removed >= LAZYFREE_MIN_KEYS {
+        // If no thread can be started the closure, and the garbage, is dropped here.
+        let _ = std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || drop(garbage));
+    }
+}
+
 fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    flush_mode(args)?;
+    let lazy = flush_mode(ctx, args)?;
     let db = ctx.db();
-    ctx.ks.flush_db(db);
+    flush_dbs(ctx, db..db + 1, lazy);
     Ok(Reply::Ok)
 }
 
 fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    flush_mode(args)?;
-    for db in 0..ctx.shared.keyspace.databases() {
-        ctx.ks.flush_db(db);
-    }
+    let lazy = flush_mode(ctx, args)?;
+    flush_dbs(ctx, 0..ctx.shared.keyspace.databases(), lazy);
     Ok(Reply::Ok)
 }
 
 fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let a = parse_i64(&args[1]).map_err(|_| CommandError::err("invalid first DB index"))?;
-    let b = parse_i64(&args[2]).map_err(|_| CommandError::err("invalid second DB index"))?;
+    let a = db_index(&args[1], Some("invalid first DB index"))?;
+    let b = db_index(&args[2], Some("invalid second DB index"))?;
     let n = ctx.shared.keyspace.databases() as i64;
     if a < 0 || a >= n || b < 0 || b >= n {
         return Err(CommandError::DbIndexOutOfRange);
     }
     ctx.ks.swap_dbs(a as usize, b as usize);
+    // One change for save points, as Redis counts it (even swapping a db with itself).
+    ctx.ks.add_dirty(a as usize, b"", 1);
     Ok(Reply::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_cursor_like_strtoul() {
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b"-"[..],
+            b"+",
+            b" 1",
+            b"1 ",
+            b"0x1",
+            b"1.0",
+            b"18446744073709551616",
+        ] {
+            assert_eq!(parse_cursor(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn db_index_texts_like_get_int_from_object() {
+        let text = |r: Result<i64, CommandError>| r.unwrap_err().to_string();
+        assert_eq!(db_index(b"-3", None), Ok(-3));
+        assert_eq!(
+            text(db_index(b"x", None)),
+            "ERR value is not an integer or out of range"
+        );
+        assert_eq!(
+            text(db_index(b"2147483648", None)),
+            "ERR value is out of range, value must between -2147483648 and 2147483647"
+        );
+        assert_eq!(
+            text(db_index(b"2147483648", Some("invalid first DB index"))),
+            "ERR invalid first DB index"
+        );
+        assert_eq!(existing_db(b"16", 16), Err(CommandError::DbIndexOutOfRange));
+        assert_eq!(existing_db(b"15", 16), Ok(15));
+    }
 }

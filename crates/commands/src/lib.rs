@@ -10,7 +10,7 @@
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
 //! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
-//!   `debug.rs`, `latency.rs`, `introspection.rs`.
+//!   `debug.rs`, `latency.rs`, `introspection.rs`, `persistence.rs`.
 
 pub mod args;
 mod bitfield;
@@ -33,6 +33,7 @@ mod keys;
 mod latency;
 mod lcs;
 mod object;
+pub mod persistence;
 mod server;
 mod sharded;
 pub mod shared;

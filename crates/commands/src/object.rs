@@ -75,7 +75,7 @@ fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 
 fn encoding(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
-    Ok(match ctx.ks.peek(db, &args[2]) {
+    Ok(match ctx.ks.get_notouch(db, &args[2]) {
         Some(e) => Reply::bulk(e.value.encoding()),
         None => Reply::Nil,
     })
@@ -87,7 +87,7 @@ fn freq(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
     let lfu = ctx.ks.policy().is_lfu();
     let now = ctx.now_ms();
-    let Some(e) = ctx.ks.peek(db, &args[2]) else {
+    let Some(e) = ctx.ks.get_notouch(db, &args[2]) else {
         return Ok(Reply::Nil);
     };
     if !lfu {
@@ -102,7 +102,7 @@ fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
     let lfu = ctx.ks.policy().is_lfu();
     let now = ctx.now_ms();
-    let Some(e) = ctx.ks.peek(db, &args[2]) else {
+    let Some(e) = ctx.ks.get_notouch(db, &args[2]) else {
         return Ok(Reply::Nil);
     };
     if lfu {
@@ -125,7 +125,7 @@ fn refcount(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
                 | snapkv_keyspace::EvictionPolicy::AllKeysLfu
                 | snapkv_keyspace::EvictionPolicy::VolatileLfu
         );
-    Ok(match ctx.ks.peek(db, &args[2]) {
+    Ok(match ctx.ks.get_notouch(db, &args[2]) {
         None => Reply::Nil,
         Some(e) => match &e.value {
             Value::Str(StrValue::Int(i)) if sharing && (0..10_000).contains(i) => {

@@ -55,7 +55,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "server",
         shutdown,
     )
-    .lock(LockPlan::None)
+    .lock(LockPlan::All)
     .doc(
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         "1.0.0",
@@ -220,7 +220,22 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         Some(m) if m == "save" => ShutdownMode::Save,
         Some(_) => return Err(crate::error::CommandError::Syntax),
     };
-    ctx.shared.shutdown.request(mode);
+    // Save before stopping when asked to, or by default when save points exist; a
+    // failed save keeps the server running (Redis: "Errors trying to SHUTDOWN").
+    let must_save = match mode {
+        ShutdownMode::Save => true,
+        ShutdownMode::NoSave => false,
+        ShutdownMode::Default => !ctx.settings().save.is_empty(),
+    };
+    if must_save {
+        if let Err(e) = crate::persistence::save_locked(ctx.shared, ctx.ks) {
+            tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            return Err(crate::error::CommandError::err(
+                "Errors trying to SHUTDOWN. Check logs.",
+            ));
+        }
+    }
+    ctx.shared.shutdown.request(ShutdownMode::NoSave);
     ctx.client.close_after_reply = true;
     // Redis closes the connection without a reply when the shutdown succeeds.
     ctx.client.reply_mode = crate::client::ReplyMode::Skip;

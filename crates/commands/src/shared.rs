@@ -170,6 +170,16 @@ pub struct PersistenceState {
     pub last_bgsave_ok: AtomicBool,
     pub bgsave_in_progress: AtomicBool,
     pub saves: AtomicU64,
+    /// Unix ms when the running background save started.
+    pub bgsave_started_ms: AtomicU64,
+    /// Seconds the last background save took (-1 before the first).
+    pub last_bgsave_secs: std::sync::atomic::AtomicI64,
+    /// The running (or last) background save's progress.
+    pub progress: Mutex<Option<std::sync::Arc<snapkv_snapshot::forkless::Progress>>>,
+    /// Entries writers copied for the last forkless snapshot (copy-on-write work).
+    pub last_cow_entries: AtomicU64,
+    /// BGSAVE SCHEDULE asked for a save while one was running.
+    pub scheduled: AtomicBool,
 }
 
 pub struct Shared {
@@ -194,6 +204,8 @@ pub struct Shared {
     pub executable: String,
     /// Non-zero while the server is loading a dataset at start-up.
     pub loading: AtomicBool,
+    /// The `Arc` this lives in, for work that outlives a command (background saves).
+    pub me: std::sync::OnceLock<std::sync::Weak<Shared>>,
 }
 
 impl Shared {
@@ -204,7 +216,10 @@ impl Shared {
         let settings = config.settings();
         keyspace.set_policy(settings.maxmemory_policy);
         keyspace.set_samples(settings.maxmemory_samples);
-        let persistence = PersistenceState::default();
+        let persistence = PersistenceState {
+            last_bgsave_secs: std::sync::atomic::AtomicI64::new(-1),
+            ..Default::default()
+        };
         persistence.last_bgsave_ok.store(true, Ordering::Relaxed);
         persistence
             .lastsave_secs
@@ -230,6 +245,7 @@ impl Shared {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             loading: AtomicBool::new(false),
+            me: std::sync::OnceLock::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! LCS. Counters (INCR…) are in `counter.rs`.
 
 use bytes::Bytes;
-use snapkv_keyspace::{SetCondition, SetExpiry, StrValue, Value};
+use snapkv_keyspace::{Entry, SetCondition, SetExpiry, StrValue, Value};
 use snapkv_protocol::Reply;
 
 use crate::args::{is, parse_i64};
@@ -112,60 +112,103 @@ pub fn expire_at(
     Ok(at as u64)
 }
 
-/// The EX/PX/EXAT/PXAT keyword's (unit, absolute), if `a` is one.
-fn expiry_keyword(a: &[u8]) -> Option<(i64, bool)> {
-    if is(a, "ex") {
-        Some((1000, false))
-    } else if is(a, "px") {
-        Some((1, false))
-    } else if is(a, "exat") {
-        Some((1000, true))
-    } else if is(a, "pxat") {
-        Some((1, true))
-    } else {
-        None
+// Option flags of SET and GETEX, as in Redis's `parseExtendedStringArgumentsOrReply`.
+const NX: u16 = 1;
+const XX: u16 = 2;
+const GET: u16 = 4;
+const KEEPTTL: u16 = 8;
+const PERSIST: u16 = 16;
+const EX: u16 = 32;
+const PX: u16 = 64;
+const EXAT: u16 = 128;
+const PXAT: u16 = 256;
+const ANY_EXPIRY: u16 = EX | PX | EXAT | PXAT;
+
+/// SET / GETEX options: flags plus the expiry argument, if any.
+struct ExtOpts<'a> {
+    flags: u16,
+    expire: Option<&'a [u8]>,
+}
+
+impl ExtOpts<'_> {
+    fn has(&self, f: u16) -> bool {
+        self.flags & f != 0
+    }
+
+    /// The expiry as absolute Unix ms (validated like `getExpireMillisecondsOrReply`).
+    fn expire_ms(&self, now: u64, cmd: &str) -> Result<Option<u64>, CommandError> {
+        let Some(arg) = self.expire else {
+            return Ok(None);
+        };
+        let unit = if self.has(EX | EXAT) { 1000 } else { 1 };
+        expire_at(arg, unit, self.has(EXAT | PXAT), now, cmd).map(Some)
     }
 }
 
-fn set(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let mut cond = SetCondition::Always;
-    let mut expiry = SetExpiry::Clear;
-    let mut get_old = false;
-    let mut has_expiry = false;
-    let now = ctx.now_ms();
-    let mut i = 3;
-    while i < args.len() {
-        let a = &args[i];
-        let next = args.get(i + 1);
-        if is(a, "nx") && cond != SetCondition::IfExists {
-            cond = SetCondition::IfMissing;
-        } else if is(a, "xx") && cond != SetCondition::IfMissing {
-            cond = SetCondition::IfExists;
-        } else if is(a, "get") {
-            get_old = true;
-        } else if is(a, "keepttl") && !has_expiry {
-            has_expiry = true;
-            expiry = SetExpiry::Keep;
-        } else if let (Some((unit, absolute)), false, Some(v)) =
-            (expiry_keyword(a), has_expiry, next)
-        {
-            expiry = SetExpiry::At(expire_at(v, unit, absolute, now, "set")?);
-            has_expiry = true;
-            i += 1;
+/// Redis's option grammar: repeating the same option is allowed (the last expiry
+/// wins), conflicting ones are a syntax error.
+fn parse_ext(args: &[Bytes], start: usize, for_set: bool) -> Result<ExtOpts<'_>, CommandError> {
+    let mut o = ExtOpts {
+        flags: 0,
+        expire: None,
+    };
+    let mut j = start;
+    while j < args.len() {
+        let opt = &args[j][..];
+        let next = args.get(j + 1);
+        let expiry = [("ex", EX), ("px", PX), ("exat", EXAT), ("pxat", PXAT)]
+            .into_iter()
+            .find(|(name, _)| is(opt, name))
+            .map(|(_, f)| f);
+        if for_set && is(opt, "nx") && !o.has(XX) {
+            o.flags |= NX;
+        } else if for_set && is(opt, "xx") && !o.has(NX) {
+            o.flags |= XX;
+        } else if for_set && is(opt, "get") {
+            o.flags |= GET;
+        } else if for_set && is(opt, "keepttl") && !o.has(PERSIST | ANY_EXPIRY) {
+            o.flags |= KEEPTTL;
+        } else if !for_set && is(opt, "persist") && !o.has(ANY_EXPIRY | KEEPTTL) {
+            o.flags |= PERSIST;
+        } else if let (Some(f), Some(next)) = (expiry, next) {
+            if o.has(KEEPTTL | PERSIST | (ANY_EXPIRY & !f)) {
+                return Err(CommandError::Syntax);
+            }
+            o.flags |= f;
+            o.expire = Some(&next[..]);
+            j += 1;
         } else {
             return Err(CommandError::Syntax);
         }
-        i += 1;
+        j += 1;
     }
-    let db = ctx.db();
-    let old = if get_old {
+    Ok(o)
+}
+
+fn set(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let o = parse_ext(args, 3, true)?;
+    let at = o.expire_ms(ctx.now_ms(), "set")?;
+    let old = if o.has(GET) {
         read_string(ctx, &args[1])?
     } else {
         None
     };
+    let cond = if o.has(NX) {
+        SetCondition::IfMissing
+    } else if o.has(XX) {
+        SetCondition::IfExists
+    } else {
+        SetCondition::Always
+    };
+    let expiry = match at {
+        Some(t) => SetExpiry::At(t),
+        None if o.has(KEEPTTL) => SetExpiry::Keep,
+        None => SetExpiry::Clear,
+    };
+    let db = ctx.db();
     let (written, _) = ctx.ks.set(db, &args[1], str_value(&args[2]), cond, expiry);
-    Ok(match (get_old, written) {
-        (true, _) => bulk_or_nil(old),
+    Ok(match (o.has(GET), written) {
+        (true, _) => old.map(Reply::Bulk).unwrap_or(Reply::Nil),
         (false, true) => Reply::Ok,
         (false, false) => Reply::Nil,
     })
@@ -261,55 +304,30 @@ fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn getex(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    enum Change {
-        None,
-        Persist,
-        At(u64),
-    }
-    let mut change = Change::None;
-    let mut i = 2;
+    // Redis's order: option syntax, then the lookup (a missing key answers nil even
+    // with a bad expiry), then the expiry value.
+    let o = parse_ext(args, 2, false)?;
+    let key = &args[1];
+    let Some(v) = read_string(ctx, key)? else {
+        return Ok(Reply::Nil);
+    };
     let now = ctx.now_ms();
-    while i < args.len() {
-        let a = &args[i];
-        if let (Some((unit, absolute)), true, Some(v)) = (
-            expiry_keyword(a),
-            matches!(change, Change::None),
-            args.get(i + 1),
-        ) {
-            change = Change::At(expire_at(v, unit, absolute, now, "getex")?);
-            i += 2;
-        } else if is(a, "persist") && matches!(change, Change::None) {
-            change = Change::Persist;
-            i += 1;
-        } else {
-            return Err(CommandError::Syntax);
+    let at = o.expire_ms(now, "getex")?;
+    let db = ctx.db();
+    match at {
+        Some(t) if o.has(EXAT | PXAT) && t <= now => {
+            ctx.ks.remove(db, key);
         }
-    }
-    let value = read_string(ctx, &args[1])?;
-    if value.is_some() {
-        let db = ctx.db();
-        match change {
-            Change::None => {}
-            Change::Persist => {
-                if ctx
-                    .ks
-                    .peek(db, &args[1])
-                    .and_then(|e| e.expire_at())
-                    .is_some()
-                {
-                    ctx.ks.set_expire(db, &args[1], None);
-                }
-            }
-            // A time already past deletes the key, as Redis does.
-            Change::At(at) if at <= now => {
-                ctx.ks.remove(db, &args[1]);
-            }
-            Change::At(at) => {
-                ctx.ks.set_expire(db, &args[1], Some(at));
-            }
+        Some(t) => {
+            ctx.ks.set_expire(db, key, Some(t));
         }
+        // Like `removeExpire`: a key without a TTL is not touched (no WATCH hit).
+        None if o.has(PERSIST) && ctx.ks.peek(db, key).and_then(Entry::expire_at).is_some() => {
+            ctx.ks.set_expire(db, key, None);
+        }
+        None => {}
     }
-    Ok(bulk_or_nil(value))
+    Ok(Reply::Bulk(v))
 }
 
 /// Redis's `checkStringLength`.
@@ -419,11 +437,45 @@ pub fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 fn getrange(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let start = parse_i64(&args[2])?;
     let end = parse_i64(&args[3])?;
-    let Some(v) = read_string(ctx, &args[1])? else {
+    let db = ctx.db();
+    let Some(e) = ctx.ks.get(db, &args[1]) else {
         return Ok(Reply::bulk(Bytes::new()));
     };
-    Ok(match clamp_range(start, end, v.len()) {
-        Some((s, e)) => Reply::Bulk(v.slice(s..=e)),
+    // Copy only the requested range, not the whole value.
+    let s = e.value.as_str().ok_or(CommandError::WrongType)?;
+    Ok(s.with_bytes(|v| match clamp_range(start, end, v.len()) {
+        Some((s, e)) => Reply::Bulk(Bytes::copy_from_slice(&v[s..=e])),
         None => Reply::bulk(Bytes::new()),
-    })
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(items: &[&str]) -> Vec<Bytes> {
+        items
+            .iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn option_grammar() {
+        let a = b(&["set", "k", "v", "EX", "1", "ex", "2"]);
+        let o = parse_ext(&a, 3, true).unwrap();
+        assert_eq!(o.expire, Some(&b"2"[..]));
+        for bad in [
+            &["set", "k", "v", "EX", "1", "PX", "2"][..],
+            &["set", "k", "v", "NX", "XX"],
+            &["set", "k", "v", "KEEPTTL", "EX", "1"],
+            &["set", "k", "v", "PERSIST"],
+            &["set", "k", "v", "EX"],
+        ] {
+            assert!(parse_ext(&b(bad), 3, true).is_err(), "{bad:?}");
+        }
+        assert!(parse_ext(&b(&["getex", "k", "persist"]), 2, false).is_ok());
+        assert!(parse_ext(&b(&["getex", "k", "nx"]), 2, false).is_err());
+        assert!(parse_ext(&b(&["getex", "k", "persist", "ex", "1"]), 2, false).is_err());
+    }
 }

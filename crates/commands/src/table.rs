@@ -19,6 +19,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::connection::COMMANDS,
     crate::transaction::COMMANDS,
     crate::server::COMMANDS,
+    crate::persistence::COMMANDS,
     crate::info::COMMANDS,
     crate::config_cmd::COMMANDS,
     crate::latency::COMMANDS,

@@ -250,3 +250,37 @@ impl Keyspace {
         (0..self.dbs.len()).flat_map(move |db| (0..per).map(move |shard| ShardRef { db, shard }))
     }
 }
+
+impl Keyspace {
+    /// The forkless snapshot's iterator step: under the shard's lock, hands every segment
+    /// not yet captured at `epoch` to `f` and stamps it, so each segment is captured
+    /// exactly once (here, or by a writer's pre-write hook, whichever comes first).
+    pub fn capture_shard(&self, at: ShardRef, epoch: u64, mut f: impl FnMut(&Segment)) {
+        let mut shard = self.dbs[at.db].shards[at.shard].lock();
+        for seg in shard.segs.iter_mut() {
+            if seg.version < epoch {
+                f(seg);
+                seg.version = epoch;
+            }
+        }
+    }
+}
+
+impl Keyspace {
+    /// Every shard's change counter, in `shard_refs` order (taken when a save starts).
+    pub fn dirty_per_shard(&self) -> Vec<u64> {
+        self.shard_refs()
+            .map(|at| self.with_shard(at, |s| s.stats.dirty))
+            .collect()
+    }
+
+    /// After a successful background save: forget the changes it covered, keep those made
+    /// while it ran (Redis's `dirty - dirty_before_bgsave`).
+    pub fn subtract_dirty(&self, at_start: &[u64]) {
+        for (at, before) in self.shard_refs().zip(at_start) {
+            self.with_shard(at, |s| {
+                s.stats.dirty = s.stats.dirty.saturating_sub(*before)
+            });
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! [`Locked`]: the shards one command holds, and every access to entries.
 //!
-//! Reads go through [`Locked::get`] (counts hits/misses, stamps LRU/LFU) or
-//! [`Locked::peek`]; writes through [`Locked::get_mut`], [`Locked::insert`],
+//! Reads go through [`Locked::get`] (counts hits/misses, stamps LRU/LFU),
+//! [`Locked::get_notouch`] (counts, no stamp), [`Locked::lookup_write`] (stamps, no count)
+//! or [`Locked::peek`] (neither) — Redis's lookupKey flags; writes through [`Locked::get_mut`], [`Locked::insert`],
 //! [`Locked::remove`] and friends, which all run the write path: capture the segment for
 //! a running snapshot if it is behind the epoch, invalidate WATCHers, count a change.
 //! Every lookup first drops the key if it has expired (lazy expiry), through that same
@@ -175,7 +176,7 @@ impl<'a> Locked<'a> {
         Some(e)
     }
 
-    /// A lookup with no side effects besides lazy expiry (TYPE, OBJECT, TTL, EXISTS).
+    /// A lookup with no side effects besides lazy expiry: no hit/miss, no LRU stamp.
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
         let l = self.loc(db, key);
         if !self.expire_if_needed(l, key) {
@@ -189,6 +190,37 @@ impl<'a> Locked<'a> {
     pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
         let l = self.loc(db, key);
         self.expire_if_needed(l, key)
+    }
+
+    /// Redis's `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`: counts a hit or miss but leaves
+    /// the LRU/LFU stamp alone (EXISTS, TYPE, TTL, OBJECT).
+    pub fn get_notouch(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let l = self.loc(db, key);
+        let present = self.expire_if_needed(l, key);
+        let shard = self.shard(l.gid);
+        if !present {
+            shard.stats.misses += 1;
+            return None;
+        }
+        shard.stats.hits += 1;
+        let si = shard.seg_index(l.dhash);
+        shard.segs[si].find(l.hash, key)
+    }
+
+    /// Redis's `lookupKeyWrite`: stamps LRU/LFU but counts no hit or miss, and is no
+    /// change by itself (RENAME, MOVE, EXPIRE look up their keys this way and may then
+    /// decide not to write).
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let l = self.loc(db, key);
+        if !self.expire_if_needed(l, key) {
+            return None;
+        }
+        let (now, policy) = (self.now_ms, self.policy);
+        let shard = self.shard(l.gid);
+        let si = shard.seg_index(l.dhash);
+        let e = shard.segs[si].find_mut(l.hash, key)?;
+        touch(e, policy, now);
+        Some(e)
     }
 
     /// A lookup for writing: the caller will change the value in place (the TTL is
@@ -304,6 +336,22 @@ impl<'a> Locked<'a> {
         old
     }
 
+    /// Moves the entry at `key` to `to_key` in `to_db` (RENAME, MOVE), replacing any entry
+    /// there and keeping TTL and LRU/LFU stamp. Counts one change, as Redis does for the
+    /// whole move. Returns false if `key` does not exist.
+    pub fn move_entry(&mut self, db: usize, key: &[u8], to_db: usize, to_key: &[u8]) -> bool {
+        let Some(mut entry) = self.remove(db, key) else {
+            return false;
+        };
+        entry.key = SmallBytes::new(to_key);
+        self.insert_entry(to_db, entry);
+        let l = self.loc(to_db, to_key);
+        let stats = &mut self.shard(l.gid).stats;
+        // The insert just counted one; the removal already counted the other.
+        stats.dirty = stats.dirty.saturating_sub(1);
+        true
+    }
+
     fn find_raw(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let l = self.loc(db, key);
         let shard = self.shard(l.gid);
@@ -396,6 +444,23 @@ impl<'a> Locked<'a> {
             removed += v.shard.len;
             v.shard.touch_all_watched(false);
             v.shard.stats.dirty += v.shard.len as u64;
+            v.shard.clear(epoch);
+        });
+        removed
+    }
+
+    /// FLUSHDB / FLUSHALL ASYNC: [`Locked::flush_db`], but the old segments move into
+    /// `garbage` so the caller can free them after the locks are released (Redis's
+    /// lazyfree of a whole database).
+    pub fn flush_db_into(&mut self, db: usize, garbage: &mut Vec<Segment>) -> usize {
+        let mut removed = 0;
+        let epoch = self.epoch;
+        self.for_each_shard(db, |v| {
+            v.capture_all(epoch);
+            removed += v.shard.len;
+            v.shard.touch_all_watched(false);
+            v.shard.stats.dirty += v.shard.len as u64;
+            garbage.append(&mut v.shard.segs);
             v.shard.clear(epoch);
         });
         removed

@@ -180,3 +180,69 @@ fn random_key_finds_the_only_key() {
     put(&ks, 0, "only", "v", SetExpiry::Clear);
     assert_eq!(&*ks.lazy().random_key(0).unwrap(), b"only");
 }
+
+#[test]
+fn notouch_and_write_lookups_follow_redis_side_effects() {
+    let ks = ks();
+    put(&ks, 0, "k", "v", SetExpiry::Clear);
+    let stamp = |ks: &Keyspace| ks.lock_keys(0, [&b"k"[..]]).peek(0, b"k").unwrap().lru;
+    // Age the stamp so a touch is visible.
+    ks.lock_keys(0, [&b"k"[..]]).get_mut(0, b"k").unwrap().lru = 1;
+    let before = ks.stats(Some(0)).counters;
+    {
+        let mut l = ks.lock_keys(0, [&b"k"[..], &b"nope"[..]]);
+        assert!(l.get_notouch(0, b"k").is_some());
+        assert!(l.get_notouch(0, b"nope").is_none());
+    }
+    let after = ks.stats(Some(0)).counters;
+    assert_eq!(
+        (after.hits, after.misses),
+        (before.hits + 1, before.misses + 1)
+    );
+    assert_eq!(stamp(&ks), 1, "NOTOUCH keeps the LRU stamp");
+    {
+        let mut l = ks.lock_keys(0, [&b"k"[..], &b"nope"[..]]);
+        assert!(l.lookup_write(0, b"k").is_some());
+        assert!(l.lookup_write(0, b"nope").is_none());
+    }
+    let last = ks.stats(Some(0)).counters;
+    assert_eq!(
+        (last.hits, last.misses, last.dirty),
+        (after.hits, after.misses, after.dirty)
+    );
+    assert_ne!(stamp(&ks), 1, "a write lookup stamps LRU");
+}
+
+#[test]
+fn move_entry_keeps_ttl_overwrites_and_counts_one_change() {
+    let ks = ks();
+    put(&ks, 0, "src", "v", SetExpiry::At(clock::now_ms() + 100_000));
+    put(&ks, 1, "dst", "old", SetExpiry::Clear);
+    let dirty = |ks: &Keyspace| ks.stats(None).counters.dirty;
+    let before = dirty(&ks);
+    let mut l = ks.lock_all();
+    assert!(l.move_entry(0, b"src", 1, b"dst"));
+    assert!(!l.move_entry(0, b"src", 1, b"dst"));
+    assert!(l.peek(0, b"src").is_none());
+    let e = l.peek(1, b"dst").unwrap();
+    assert_eq!(e.value.as_str().unwrap().to_vec(), b"v");
+    assert!(e.expire_at().is_some());
+    drop(l);
+    assert_eq!(dirty(&ks), before + 1);
+}
+
+#[test]
+fn flush_db_into_hands_back_the_segments_and_empties_only_that_db() {
+    let ks = ks();
+    for i in 0..3000 {
+        put(&ks, 0, &format!("k{i}"), "v", SetExpiry::Clear);
+    }
+    put(&ks, 1, "other", "v", SetExpiry::Clear);
+    let mut garbage = Vec::new();
+    let removed = ks.lock_all().flush_db_into(0, &mut garbage);
+    assert_eq!(removed, 3000);
+    assert_eq!(garbage.iter().map(|s| s.len()).sum::<usize>(), 3000);
+    assert_eq!((ks.dbsize(0), ks.dbsize(1)), (0, 1));
+    put(&ks, 0, "again", "v", SetExpiry::Clear);
+    assert_eq!(get(&ks, 0, "again"), Some(b"v".to_vec()));
+}

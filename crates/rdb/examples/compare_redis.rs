@@ -67,7 +67,11 @@ fn main() {
         },
     )
     .expect("writer");
-    w.write_default_aux(0, 0).expect("aux");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    w.write_default_aux(now, 0).expect("aux");
     w.select_db(0).expect("select");
     for (k, ttl, v) in &data {
         w.write_entry(k, *ttl, v).expect("write");
@@ -114,6 +118,11 @@ fn main() {
         .spawn()
         .expect("redis-server on PATH");
     let mut conn = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+            eprintln!("redis-server exited ({status}) while loading our file:\n{log_text}");
+            std::process::exit(1);
+        }
         if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
             let mut c = BufReader::new(s);
             if cmd(&mut c, &["PING"]) == "+PONG" {
@@ -128,7 +137,7 @@ fn main() {
         .find_map(|l| l.split("DB loaded from disk: ").nth(1))
         .and_then(|s| s.split_whitespace().next())
         .and_then(|s| s.parse::<f64>().ok());
-    let keys = cmd(&mut conn, &["DBSIZE"]);
+    let keys = cmd(&mut conn, &["DBSIZE"]).trim_start_matches(':').to_owned();
     match load {
         Some(s) => println!(
             "redis load:     {:>8.1} ms  {:>7.1} MB/s  (keys {keys})",

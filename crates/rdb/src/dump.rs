@@ -79,6 +79,82 @@ pub fn parse_dump_payload(payload: &[u8]) -> Result<Value> {
     Ok(v)
 }
 
+/// Building DUMP payloads from borrowed data (no owned `Value`): each call appends the
+/// type byte and the value, then `finish_dump` appends the footer.
+///
+/// ```
+/// use snapkv_rdb::{dump::ValueEncoder, Encoder, WriteOptions, parse_dump_payload, Value};
+/// let mut enc = Encoder::new(WriteOptions::default());
+/// let mut out = Vec::new();
+/// enc.dump_hash(&mut out, [(&b"f"[..], &b"v"[..])].into_iter());
+/// snapkv_rdb::dump::finish_dump(&mut out);
+/// assert_eq!(parse_dump_payload(&out).unwrap(), Value::Hash(vec![(b"f".to_vec(), b"v".to_vec())]));
+/// ```
+pub trait ValueEncoder {
+    fn dump_string(&mut self, out: &mut Vec<u8>, v: &[u8]);
+    fn dump_int_string(&mut self, out: &mut Vec<u8>, v: i64);
+    fn dump_list<I>(&mut self, out: &mut Vec<u8>, items: I)
+    where
+        I: Iterator + Clone,
+        I::Item: AsRef<[u8]>;
+    fn dump_set<I>(&mut self, out: &mut Vec<u8>, members: I)
+    where
+        I: Iterator + Clone,
+        I::Item: AsRef<[u8]>;
+    fn dump_hash<I, F, V>(&mut self, out: &mut Vec<u8>, pairs: I)
+    where
+        I: Iterator<Item = (F, V)> + Clone,
+        F: AsRef<[u8]>,
+        V: AsRef<[u8]>;
+    fn dump_zset<I, M>(&mut self, out: &mut Vec<u8>, members: I)
+    where
+        I: Iterator<Item = (M, f64)> + Clone,
+        M: AsRef<[u8]>;
+    fn dump_stream(&mut self, out: &mut Vec<u8>, stream: &crate::value::Stream);
+}
+
+// Writing into a Vec cannot fail, so the io::Result of the shared encoders is dropped.
+impl ValueEncoder for Encoder {
+    fn dump_string(&mut self, out: &mut Vec<u8>, v: &[u8]) {
+        self.string(out, None, v);
+    }
+    fn dump_int_string(&mut self, out: &mut Vec<u8>, v: i64) {
+        self.int_string(out, None, v);
+    }
+    fn dump_list<I>(&mut self, out: &mut Vec<u8>, items: I)
+    where
+        I: Iterator + Clone,
+        I::Item: AsRef<[u8]>,
+    {
+        let _ = self.list(out, None, items);
+    }
+    fn dump_set<I>(&mut self, out: &mut Vec<u8>, members: I)
+    where
+        I: Iterator + Clone,
+        I::Item: AsRef<[u8]>,
+    {
+        let _ = self.set(out, None, members);
+    }
+    fn dump_hash<I, F, V>(&mut self, out: &mut Vec<u8>, pairs: I)
+    where
+        I: Iterator<Item = (F, V)> + Clone,
+        F: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let _ = self.hash(out, None, pairs);
+    }
+    fn dump_zset<I, M>(&mut self, out: &mut Vec<u8>, members: I)
+    where
+        I: Iterator<Item = (M, f64)> + Clone,
+        M: AsRef<[u8]>,
+    {
+        let _ = self.zset(out, None, members);
+    }
+    fn dump_stream(&mut self, out: &mut Vec<u8>, stream: &crate::value::Stream) {
+        let _ = self.stream(out, None, stream);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

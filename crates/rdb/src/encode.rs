@@ -352,10 +352,12 @@ impl Encoder {
             small &= m.as_ref().len() <= max_len;
         }
         if small && n as usize <= max_n {
-            // Listpack zsets must be in rank order: ZRANGE walks them as stored.
+            // Listpack zsets must be in rank order: ZRANGE walks them as stored. Compare as
+            // Redis does (-0 == 0, ties by member).
             let mut sorted: Vec<(M, f64)> = members.collect();
             sorted.sort_by(|a, b| {
-                a.1.total_cmp(&b.1)
+                a.1.partial_cmp(&b.1)
+                    .unwrap_or(std::cmp::Ordering::Equal)
                     .then_with(|| a.0.as_ref().cmp(b.0.as_ref()))
             });
             self.head(sink, TYPE_ZSET_LISTPACK, key);

@@ -352,3 +352,104 @@ fn reads_hash_field_ttls_of_redis_7_4() {
     assert_eq!(entries[3].value, lp_want);
     assert_eq!(entries[3].value.type_name(), "hash");
 }
+
+/// A stream value in the 5.0 (v1) and 7.2 (v3) layouts, built by hand around one node.
+fn stream_value(ty: u8) -> Vec<u8> {
+    let mut f = vec![ty];
+    raw(&mut f, b"st");
+    put_len(&mut f, 1);
+    raw(&mut f, &crate::value::StreamId::new(100, 0).to_be_bytes());
+    let mut lp = ListpackBuilder::new();
+    // master: count deleted nfields "f" 0
+    for x in [1i64, 1, 1] {
+        lp.push_int(x);
+    }
+    lp.push(b"f");
+    lp.push_int(0);
+    // live entry 100-0, same fields as the master
+    for x in [2i64, 0, 0] {
+        lp.push_int(x);
+    }
+    lp.push(b"v0");
+    lp.push_int(4);
+    // deleted entry 101-5 with its own fields
+    for x in [1i64, 1, 5, 1] {
+        lp.push_int(x);
+    }
+    lp.push(b"g");
+    lp.push(b"v1");
+    lp.push_int(6);
+    raw(&mut f, lp.finish());
+    put_len(&mut f, 1); // length
+    put_len(&mut f, 101); // last id
+    put_len(&mut f, 5);
+    if ty >= TYPE_STREAM_LISTPACKS_2 {
+        for x in [100, 0, 101, 5, 2] {
+            put_len(&mut f, x); // first id, max deleted id, entries added
+        }
+    }
+    put_len(&mut f, 1); // groups
+    raw(&mut f, b"grp");
+    put_len(&mut f, 100);
+    put_len(&mut f, 0);
+    if ty >= TYPE_STREAM_LISTPACKS_2 {
+        put_len(&mut f, 1); // entries read
+    }
+    put_len(&mut f, 1); // group PEL
+    f.extend_from_slice(&crate::value::StreamId::new(100, 0).to_be_bytes());
+    f.extend_from_slice(&1_700_000_000_000i64.to_le_bytes());
+    put_len(&mut f, 3);
+    put_len(&mut f, 1); // consumers
+    raw(&mut f, b"alice");
+    f.extend_from_slice(&1_700_000_000_500i64.to_le_bytes());
+    if ty >= TYPE_STREAM_LISTPACKS_3 {
+        f.extend_from_slice(&1_700_000_000_400i64.to_le_bytes());
+    }
+    put_len(&mut f, 1);
+    f.extend_from_slice(&crate::value::StreamId::new(100, 0).to_be_bytes());
+    f
+}
+
+#[test]
+fn reads_streams_of_every_version() {
+    for (ty, ver) in [
+        (TYPE_STREAM_LISTPACKS, 9),
+        (TYPE_STREAM_LISTPACKS_2, 10),
+        (TYPE_STREAM_LISTPACKS_3, 11),
+    ] {
+        let mut f = format!("REDIS{ver:04}").into_bytes();
+        f.extend_from_slice(&stream_value(ty));
+        f.push(OPCODE_EOF);
+        let crc = crc64(&f);
+        f.extend_from_slice(&crc.to_le_bytes());
+        let (entries, _) = read_entries(&f[..]).unwrap();
+        let Value::Stream(s) = &entries[0].value else {
+            panic!("not a stream")
+        };
+        assert_eq!(s.entries.len(), 1, "deleted entries are skipped");
+        assert_eq!(s.entries[0].id.to_string(), "100-0");
+        assert_eq!(s.entries[0].fields, vec![(v("f"), v("v0"))]);
+        assert_eq!(s.last_id.to_string(), "101-5");
+        assert_eq!(s.first_id.to_string(), "100-0");
+        let g = &s.groups[0];
+        assert_eq!(g.name, v("grp"));
+        assert_eq!(g.pel[0].delivery_count, 3);
+        assert_eq!(
+            g.entries_read,
+            if ty == TYPE_STREAM_LISTPACKS { -1 } else { 1 }
+        );
+        let c = &g.consumers[0];
+        assert_eq!(c.seen_time, 1_700_000_000_500);
+        let active = if ty == TYPE_STREAM_LISTPACKS_3 {
+            1_700_000_000_400
+        } else {
+            1_700_000_000_500
+        };
+        assert_eq!(c.active_time, active);
+        assert_eq!(c.pel.len(), 1);
+        if ty >= TYPE_STREAM_LISTPACKS_2 {
+            assert_eq!(s.max_deleted_id.to_string(), "101-5");
+            assert_eq!(s.entries_added, 2);
+        }
+    }
+}

@@ -37,7 +37,10 @@ pub mod ziplist;
 mod legacy_tests;
 
 pub use crc64::{crc64, Crc64};
-pub use dump::{dump_payload, dump_payload_with, parse_dump_payload, verify_dump_payload};
+pub use dump::{
+    dump_payload, dump_payload_with, finish_dump, parse_dump_payload, verify_dump_payload,
+    ValueEncoder,
+};
 pub use encode::{Encoder, WriteOptions};
 pub use error::{CodecError, Error, ErrorKind, Result};
 pub use input::Progress;

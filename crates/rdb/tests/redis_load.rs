@@ -178,3 +178,53 @@ fn redis_loads_our_streams() {
     let consumers = r.ok(&["XINFO", "CONSUMERS", "st", "g1"]).array();
     assert_eq!(consumers.len(), 1);
 }
+
+#[test]
+fn redis_loads_entries_written_from_borrowed_data() {
+    use std::collections::{HashMap, VecDeque};
+    let list: VecDeque<Vec<u8>> = (0..500).map(|i| format!("e{i}").into_bytes()).collect();
+    let hash: HashMap<Vec<u8>, Vec<u8>> = (0..10)
+        .map(|i| (format!("f{i}").into_bytes(), vec![b'v'; i]))
+        .collect();
+    let zset: Vec<(&[u8], f64)> = vec![(b"b", 2.0), (b"a", 1.0), (b"c", -0.5)];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("borrowed.rdb");
+    write_file(&path, &[], WriteOptions::default(), |w| {
+        w.select_db(0).unwrap();
+        w.write_int_string(b"i:small", None, -5).unwrap();
+        w.write_int_string(b"i:big", None, i64::MAX).unwrap();
+        w.write_int_string(b"i:min", None, i64::MIN).unwrap();
+        w.write_string_entry(b"s", Some(now_ms() + 100_000), b"borrowed")
+            .unwrap();
+        w.write_list(b"l", None, list.iter()).unwrap();
+        w.write_hash(b"h", None, hash.iter()).unwrap();
+        w.write_zset(b"z", None, zset.iter().copied()).unwrap();
+        w.write_set(b"set", None, ["10", "3", "-1"].iter()).unwrap();
+    });
+    redis_check_rdb(&path);
+    let mut r = Redis::start_with(Some(&path));
+    assert_eq!(r.ok(&["GET", "i:small"]).bulk(), b"-5");
+    assert_eq!(
+        r.ok(&["GET", "i:big"]).bulk(),
+        i64::MAX.to_string().into_bytes()
+    );
+    assert_eq!(
+        r.ok(&["GET", "i:min"]).bulk(),
+        i64::MIN.to_string().into_bytes()
+    );
+    assert_eq!(r.ok(&["INCR", "i:small"]).int(), -4);
+    let pttl = r.ok(&["PTTL", "s"]).int();
+    assert!(pttl > 0 && pttl <= 100_000);
+    assert_eq!(
+        r.ok(&["LRANGE", "l", "0", "-1"]).bulks(),
+        list.iter().cloned().collect::<Vec<_>>()
+    );
+    assert_eq!(r.ok(&["HLEN", "h"]).int(), 10);
+    assert_eq!(r.ok(&["HGET", "h", "f7"]).bulk(), vec![b'v'; 7]);
+    assert_eq!(
+        r.ok(&["ZRANGE", "z", "0", "-1"]).bulks(),
+        vec![b"c".to_vec(), b"a".to_vec(), b"b".to_vec()]
+    );
+    assert_eq!(r.ok(&["OBJECT", "ENCODING", "set"]).bulk(), b"intset");
+    assert_eq!(r.ok(&["SISMEMBER", "set", "-1"]).int(), 1);
+}

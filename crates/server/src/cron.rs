@@ -60,6 +60,7 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
         if expired > 0 {
             tracing::debug!("active expiry removed {expired} keys");
         }
+        save_points(&shared, &settings);
         if settings.timeout_secs > 0 {
             let now = snapkv_keyspace::clock::now_ms();
             let limit = settings.timeout_secs * 1000;
@@ -71,6 +72,35 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
         let spent = tick.elapsed();
         if spent < period {
             std::thread::sleep(period - spent);
+        }
+    }
+}
+
+/// Starts a background save when a `save <seconds> <changes>` point is due, or when
+/// BGSAVE SCHEDULE asked for one while another was running. After a failed save Redis
+/// retries only every 5 seconds (CONFIG_BGSAVE_RETRY_DELAY); so do we.
+fn save_points(shared: &snapkv_commands::Shared, settings: &snapkv_config::Settings) {
+    let p = &shared.persistence;
+    if p.bgsave_in_progress.load(Ordering::Relaxed) {
+        return;
+    }
+    let now_s = snapkv_keyspace::clock::now_ms() / 1000;
+    let scheduled = p.scheduled.swap(false, Ordering::Relaxed);
+    let due = !settings.save.is_empty() && {
+        let since = now_s.saturating_sub(p.lastsave_secs.load(Ordering::Relaxed));
+        let last_try = p.bgsave_started_ms.load(Ordering::Relaxed) / 1000;
+        let retry_ok =
+            p.last_bgsave_ok.load(Ordering::Relaxed) || now_s.saturating_sub(last_try) >= 5;
+        let dirty = shared.keyspace.stats(None).counters.dirty;
+        retry_ok
+            && settings
+                .save
+                .iter()
+                .any(|sp| dirty >= sp.changes && since >= sp.seconds && dirty > 0)
+    };
+    if scheduled || due {
+        if let Err(e) = snapkv_commands::persistence::start_bgsave(shared) {
+            tracing::warn!("Can't start a background save: {e}");
         }
     }
 }

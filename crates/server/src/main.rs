@@ -69,6 +69,11 @@ fn main() {
     };
     let settings = config.settings();
     init_logging(&settings.loglevel, &settings.logfile);
+    // Like redis-server: the data directory becomes the working directory.
+    if let Err(e) = std::env::set_current_dir(&settings.dir) {
+        eprintln!("Can't chdir to '{}': {e}", settings.dir);
+        std::process::exit(1);
+    }
     let threads = if settings.io_threads == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -81,10 +86,16 @@ fn main() {
         shards_per_db: 64,
     });
     let shared = Arc::new(Shared::new(keyspace, config));
+    let _ = shared.me.set(Arc::downgrade(&shared));
     shared.stats.used_memory_startup.store(
         snapkv_keyspace::memory::used_memory_now(),
         std::sync::atomic::Ordering::Relaxed,
     );
+    if let Err(e) = load_dump(&shared) {
+        tracing::error!("{e}");
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
     // The main runtime only accepts connections and waits for signals; commands run on
     // the worker runtimes.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -157,6 +168,33 @@ async fn run(shared: Arc<Shared>, workers: workers::SharedWorkers) -> i32 {
     }
     tracing::info!("snapkv is now ready to exit, bye bye...");
     code
+}
+
+/// Loads `dbfilename` from the data directory when it exists. A file that cannot be
+/// loaded stops start-up: starting empty would lose the data.
+fn load_dump(shared: &Shared) -> Result<(), String> {
+    let settings = shared.config.settings();
+    let path = std::path::Path::new(&settings.dbfilename);
+    if !path.exists() {
+        return Ok(());
+    }
+    shared
+        .loading
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    let mut progress = None;
+    let stats = snapkv_snapshot::load_file(&shared.keyspace, path, &mut progress)
+        .map_err(|e| e.to_string())?;
+    shared
+        .loading
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(
+        "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys dropped)",
+        started.elapsed().as_secs_f64(),
+        stats.keys_loaded,
+        stats.keys_expired
+    );
+    Ok(())
 }
 
 fn init_logging(level: &str, logfile: &str) {

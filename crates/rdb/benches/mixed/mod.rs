@@ -63,7 +63,11 @@ pub fn mixed_dataset(bytes: usize) -> Vec<(Vec<u8>, Option<i64>, Value)> {
                     .map(|j| (format!("field:{j}").into_bytes(), rng.text(30)))
                     .collect(),
             ),
-            _ => Value::Set((0..12).map(|_| rng.text(9)).collect()),
+            _ => Value::Set(
+                (0..12)
+                    .map(|j| [rng.text(9), format!("#{j}").into_bytes()].concat())
+                    .collect(),
+            ),
         };
         size += key.len() + approx(&v);
         out.push((key, ttl, v));

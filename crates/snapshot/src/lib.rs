@@ -1,0 +1,28 @@
+//! Snapshots: one Redis-compatible RDB byte stream from a point-in-time cut of the
+//! keyspace, written to a sink; and loading such a stream back.
+//!
+//! # Layout (built so far, and where the rest goes)
+//! - `serialize.rs`: keyspace values → `snapkv_rdb::Writer` calls; the whole keyspace
+//!   under held shard locks ([`write_locked`]) — the engine of SAVE, SHUTDOWN SAVE and
+//!   DEBUG RELOAD, and the serialiser both background engines will reuse.
+//! - `sink.rs`: [`FileSink`] — `temp-<pid>.rdb` in `dir`, fsync, rename over
+//!   `dbfilename`, fsync the directory; on any failure the old file stays and the temp
+//!   file is removed.
+//! - `load.rs`: [`load_file`] — start-up loading through the streaming RDB reader, with
+//!   progress for INFO's `loading_*` fields; expired keys dropped; a value type the
+//!   keyspace cannot hold yet stops the load with a clear error (never a silent drop).
+//! - `forkless.rs`: the forkless engine (epoch cut, `SegmentCapture` hook, background
+//!   walk and serialiser) — without its memory bound and throttling yet.
+//! - Next (the snapshot issue): `fork.rs` (lock all shards, `fork()`,
+//!   the child serialises with the held guards), `policy.rs` (engine choice from
+//!   `reserved-memory-percent`), `throttle.rs` (async writer delays), `schedule.rs`
+//!   (save points).
+
+pub mod forkless;
+mod load;
+mod serialize;
+mod sink;
+
+pub use load::{load_file, LoadError, LoadStats};
+pub use serialize::{entry_to_rdb, write_locked, SaveStats};
+pub use sink::{FileSink, SinkError};

@@ -1,0 +1,94 @@
+//! [`FileSink`]: where a snapshot lands on disk, crash-safely. The stream goes to
+//! `temp-<pid>.rdb` in the data directory; only a complete, fsynced file is renamed over
+//! `dbfilename` (and the directory fsynced), so a crash or an error at any point leaves
+//! the previous dump intact. The temp file is removed on failure.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error(
+        "Failed opening the temp RDB file {path} (in server root dir {dir}) for saving: {err}"
+    )]
+    Open {
+        path: String,
+        dir: String,
+        err: std::io::Error,
+    },
+    #[error("Write error saving DB on disk: {0}")]
+    Write(std::io::Error),
+    #[error("Error moving temp DB file {from} on the final destination {to}: {err}")]
+    Rename {
+        from: String,
+        to: String,
+        err: std::io::Error,
+    },
+}
+
+pub struct FileSink {
+    dir: PathBuf,
+    temp: PathBuf,
+    target: PathBuf,
+}
+
+impl FileSink {
+    /// A sink for `dir/dbfilename`, staging in `dir/temp-<pid>.rdb`.
+    pub fn new(dir: &Path, dbfilename: &str) -> FileSink {
+        FileSink {
+            dir: dir.to_path_buf(),
+            temp: dir.join(format!("temp-{}.rdb", std::process::id())),
+            target: dir.join(dbfilename),
+        }
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Opens the temp file for writing.
+    pub fn open(&self) -> Result<BufWriter<File>, SinkError> {
+        let f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&self.temp)
+            .map_err(|err| SinkError::Open {
+                path: self.temp.display().to_string(),
+                dir: self.dir.display().to_string(),
+                err,
+            })?;
+        Ok(BufWriter::with_capacity(1 << 20, f))
+    }
+
+    /// Makes the written temp file the dump: flush, fsync, rename, fsync the directory.
+    pub fn commit(&self, mut w: BufWriter<File>) -> Result<(), SinkError> {
+        let result = (|| {
+            w.flush().map_err(SinkError::Write)?;
+            let f = w
+                .into_inner()
+                .map_err(|e| SinkError::Write(e.into_error()))?;
+            f.sync_all().map_err(SinkError::Write)?;
+            drop(f);
+            std::fs::rename(&self.temp, &self.target).map_err(|err| SinkError::Rename {
+                from: self.temp.display().to_string(),
+                to: self.target.display().to_string(),
+                err,
+            })?;
+            if let Ok(d) = File::open(&self.dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            self.abort();
+        }
+        result
+    }
+
+    /// Drops a failed attempt: the temp file goes, the previous dump stays.
+    pub fn abort(&self) {
+        let _ = std::fs::remove_file(&self.temp);
+    }
+}
