@@ -394,3 +394,41 @@ fn redis_cli_prints_the_same() {
         );
     }
 }
+
+#[test]
+fn client_list_shows_multi_queue_and_last_command_like_redis() {
+    for server in [Server::snapkv(&[]), Server::redis(&[])] {
+        let mut a = server.conn();
+        let mut m = server.conn();
+        let mut x = server.conn();
+        m.cmd(&["MONITOR"]);
+        x.cmd(&["CLIENT", "SETNAME", "xx"]);
+        x.cmd(&["MULTI"]);
+        x.cmd(&["SET", "a", "b"]);
+        x.cmd(&["GET", "a"]);
+        let list = a.cmd(&["CLIENT", "LIST"]).as_str();
+        let get = |name: &str, field: &str| -> String {
+            let line = list
+                .lines()
+                .find(|l| l.contains(name))
+                .unwrap_or_else(|| panic!("{name} in {list}"));
+            line.split(' ')
+                .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(get("name=xx", "flags"), "x", "{list}");
+        assert_eq!(get("name=xx", "multi"), "2", "{list}");
+        assert_eq!(get("name=xx", "cmd"), "get", "{list}");
+        assert_eq!(get("cmd=monitor", "flags"), "O", "{list}");
+        x.cmd(&["EXEC"]);
+        let list = a.cmd(&["CLIENT", "LIST"]).as_str();
+        let line = list.lines().find(|l| l.contains("name=xx")).unwrap();
+        assert!(
+            line.contains(" flags=N ")
+                && line.contains(" multi=-1 ")
+                && line.contains(" cmd=exec "),
+            "{line}"
+        );
+    }
+}

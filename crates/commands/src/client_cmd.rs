@@ -207,12 +207,13 @@ fn getname(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 /// One CLIENT LIST line, in Redis 7.0's field order.
 pub fn client_line(c: &ClientInfo, now_ms: u64, table: &crate::table::CommandTable) -> String {
     let name = c.name.lock().clone().unwrap_or_default();
+    // In Redis's order: O (monitor) before x (MULTI).
     let mut flags = String::new();
-    if c.in_multi.load(Relaxed) {
-        flags.push('x');
-    }
     if c.monitor.load(Relaxed) {
         flags.push('O');
+    }
+    if c.in_multi.load(Relaxed) {
+        flags.push('x');
     }
     if c.no_evict.load(Relaxed) {
         flags.push('e');
@@ -232,7 +233,11 @@ pub fn client_line(c: &ClientInfo, now_ms: u64, table: &crate::table::CommandTab
         now_ms.saturating_sub(c.last_interaction_ms.load(Relaxed)) / 1000,
         flags,
         c.db.load(Relaxed),
-        if c.in_multi.load(Relaxed) { 0 } else { -1 },
+        if c.in_multi.load(Relaxed) {
+            c.queued.load(Relaxed) as i64
+        } else {
+            -1
+        },
         qbuf,
         16384usize.saturating_sub(qbuf),
         c.omem.load(Relaxed),

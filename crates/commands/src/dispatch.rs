@@ -55,6 +55,9 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: Vec<Bytes>) -> R
         Ok(found) => found,
         Err(e) => return reject(shared, client, None, e),
     };
+    // CLIENT LIST's cmd=: every resolved command, queued ones too; inside EXEC it stays
+    // `exec` (as Redis's lastcmd). One relaxed store: this is the hot path.
+    client.info.last_cmd.store(idx, Ordering::Relaxed);
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return reject(shared, client, Some(idx), CommandError::NoAuth);
     }
@@ -72,6 +75,7 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: Vec<Bytes>) -> R
         }
         if let Some(m) = client.multi.as_mut() {
             m.queue.push(args);
+            client.info.queued.store(m.queue.len(), Ordering::Relaxed);
         }
         return Reply::simple("QUEUED");
     }
@@ -171,7 +175,6 @@ pub fn run(
     locked: &mut Locked<'_>,
 ) -> Reply {
     let start = Instant::now();
-    client.info.last_cmd.store(idx, Ordering::Relaxed);
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -341,4 +344,5 @@ fn is_redacted(args: &[Bytes], i: usize) -> bool {
 pub fn begin_multi(client: &mut ClientState) {
     client.multi = Some(MultiState::default());
     client.info.in_multi.store(true, Ordering::Relaxed);
+    client.info.queued.store(0, Ordering::Relaxed);
 }
