@@ -432,3 +432,41 @@ fn client_list_shows_multi_queue_and_last_command_like_redis() {
         );
     }
 }
+
+#[test]
+fn client_reply_off_skip_on_like_redis() {
+    for server in [Server::snapkv(&[]), Server::redis(&[])] {
+        let mut c = server.conn();
+        // OFF and SKIP themselves get no reply; ON does.
+        c.send(&["CLIENT", "REPLY", "OFF"]);
+        c.send(&["SET", "a", "1"]);
+        c.send(&["CLIENT", "REPLY", "ON"]);
+        assert_eq!(c.read().unwrap(), Value::Simple("OK".into()));
+        c.send(&["CLIENT", "REPLY", "SKIP"]);
+        c.send(&["SET", "a", "2"]);
+        c.send(&["GET", "a"]);
+        assert_eq!(c.read().unwrap(), Value::Bulk(b"2".to_vec()));
+        c.cmd(&["CLIENT", "NO-EVICT", "on"]);
+        let me = c.cmd(&["CLIENT", "INFO"]).as_str();
+        assert!(me.contains(" flags=e "), "{me}");
+    }
+}
+
+#[test]
+fn maxclients_set_at_runtime() {
+    let s = Server::snapkv(&[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut a = s.conn();
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "maxclients", "1"]),
+        Value::Simple("OK".into())
+    );
+    let mut b = s.conn();
+    assert_eq!(
+        b.read().unwrap(),
+        Value::Error("ERR max number of clients reached".into())
+    );
+    a.cmd(&["CONFIG", "SET", "maxclients", "10"]);
+    let mut c = s.conn();
+    assert_eq!(c.cmd(&["PING"]), Value::Simple("PONG".into()));
+}
