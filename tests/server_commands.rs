@@ -470,3 +470,54 @@ fn maxclients_set_at_runtime() {
     let mut c = s.conn();
     assert_eq!(c.cmd(&["PING"]), Value::Simple("PONG".into()));
 }
+
+/// `name:value` of an INFO reply.
+fn info_value(text: &str, name: &str) -> String {
+    text.split("\r\n")
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .to_string()
+}
+
+#[test]
+fn info_counters_count_like_redis() {
+    let mut seen = Vec::new();
+    for server in [Server::snapkv(&[]), Server::redis(&[])] {
+        let mut c = server.conn();
+        c.cmd(&["SET", "a", "1"]);
+        c.cmd(&["SET", "n", "x"]);
+        c.cmd(&["CONFIG", "RESETSTAT"]);
+        c.cmd(&["GET", "a"]);
+        c.cmd(&["GET", "a"]);
+        c.cmd(&["GET", "missing"]);
+        c.cmd(&["GET"]);
+        c.cmd(&["INCR", "n"]);
+        c.cmd(&["SET", "t", "v", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(20));
+        c.cmd(&["GET", "t"]);
+        let stats = c.cmd(&["INFO", "stats"]).as_str();
+        let cmds = c.cmd(&["INFO", "commandstats"]).as_str();
+        let errs = c.cmd(&["INFO", "errorstats"]).as_str();
+        let get = info_value(&cmds, "cmdstat_get");
+        let get_counts: Vec<&str> = get
+            .split(',')
+            .filter(|kv| !kv.starts_with("usec"))
+            .collect();
+        let incr = info_value(&cmds, "cmdstat_incr");
+        seen.push(format!(
+            "hits={} misses={} expired={} errors={} get={:?} incr_failed={} errorstats={:?}",
+            info_value(&stats, "keyspace_hits"),
+            info_value(&stats, "keyspace_misses"),
+            info_value(&stats, "expired_keys"),
+            info_value(&stats, "total_error_replies"),
+            get_counts,
+            incr.split(',')
+                .find(|kv| kv.starts_with("failed_calls"))
+                .unwrap(),
+            errs.split("\r\n")
+                .filter(|l| l.starts_with("errorstat_"))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    assert_eq!(seen[0], seen[1], "snapkv vs redis");
+}

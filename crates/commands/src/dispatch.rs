@@ -53,7 +53,17 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: Vec<Bytes>) -> R
     }
     let (idx, spec) = match resolve(shared, &args) {
         Ok(found) => found,
-        Err(e) => return reject(shared, client, None, e),
+        Err(e) => {
+            // A known command with the wrong arity counts as its rejected call (Redis's
+            // cmdstat rejected_calls).
+            let idx = match &e {
+                CommandError::WrongArity(name) => {
+                    shared.commands.lookup(name.as_bytes()).map(|(i, _)| i)
+                }
+                _ => None,
+            };
+            return reject(shared, client, idx, e);
+        }
     };
     // CLIENT LIST's cmd=: every resolved command, queued ones too; inside EXEC it stays
     // `exec` (as Redis's lastcmd). One relaxed store: this is the hot path.
