@@ -75,8 +75,17 @@ fn check_pairs(c: &mut Conn) -> usize {
 
 #[test]
 fn forkless_bgsave_is_point_in_time_under_concurrent_writes() {
+    point_in_time_under_concurrent_writes("forkless");
+}
+
+#[test]
+fn fork_bgsave_is_point_in_time_under_concurrent_writes() {
+    point_in_time_under_concurrent_writes("fork");
+}
+
+fn point_in_time_under_concurrent_writes(method: &str) {
     let dir = temp_dir("bgsave");
-    let s = Server::start_in(Kind::Snapkv, &dir, &[]);
+    let s = Server::start_in(Kind::Snapkv, &dir, &["--snapshot-method", method]);
     let mut c = s.conn();
     pipeline_mset(&mut c, 0, PAIRS, "init");
     let stop = Arc::new(AtomicBool::new(false));
@@ -112,6 +121,15 @@ fn forkless_bgsave_is_point_in_time_under_concurrent_writes() {
     stop.store(true, Ordering::Relaxed);
     let rounds: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
     assert!(rounds > 0);
+    let info = c.cmd(&["INFO", "all"]).as_str();
+    assert!(
+        info.contains(&format!("rdb_last_bgsave_method:{method}")),
+        "{info}"
+    );
+    if method == "fork" {
+        assert!(info.contains("total_forks:1"), "{info}");
+        assert!(!info.contains("latest_fork_usec:0\r"), "{info}");
+    }
     drop(c);
     drop(s);
     // Load the snapshot in a fresh server and check the invariant on every pair.
@@ -219,5 +237,125 @@ fn save_points_trigger_background_saves() {
     let info = c.cmd(&["INFO", "persistence"]).as_str();
     assert!(info.contains("rdb_changes_since_last_save:0"), "{info}");
     drop(s);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn killing_the_fork_child_keeps_the_old_dump_and_removes_its_temp_file() {
+    let dir = temp_dir("killchild");
+    let s = Server::start_in(
+        Kind::Snapkv,
+        &dir,
+        &["--snapshot-method", "fork", "--rdbcompression", "no"],
+    );
+    let mut c = s.conn();
+    c.cmd(&["SET", "first", "version"]);
+    assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
+    let old = std::fs::read(dir.join("dump.rdb")).unwrap();
+    // Enough data that the child is still writing when it is killed.
+    for round in 0..8 {
+        pipeline_mset(&mut c, 0, PAIRS, &format!("{round}{}", "x".repeat(200)));
+    }
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Value::Simple("Background saving started".into())
+    );
+    let child = (0..200)
+        .find_map(|_| {
+            let out = std::process::Command::new("pgrep")
+                .args(["-P", &s.pid().to_string()])
+                .output()
+                .ok()?;
+            let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if pid.is_empty() {
+                std::thread::sleep(Duration::from_millis(1));
+                None
+            } else {
+                Some(pid)
+            }
+        })
+        .expect("fork child seen");
+    std::process::Command::new("kill")
+        .args(["-9", &child])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        let info = c.cmd(&["INFO", "persistence"]).as_str();
+        if info.contains("rdb_bgsave_in_progress:0") {
+            assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), old);
+    let temps: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
+        .collect();
+    assert!(temps.is_empty(), "temp files left: {temps:?}");
+    drop(s);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn forkless_throttles_writers_when_its_queue_is_full_and_still_finishes() {
+    let dir = temp_dir("throttle");
+    let s = Server::start_in(
+        Kind::Snapkv,
+        &dir,
+        &[
+            "--snapshot-method",
+            "forkless",
+            "--snapshot-buffer-limit",
+            "64kb",
+            "--snapshot-throttle-max-delay",
+            "2",
+        ],
+    );
+    let mut c = s.conn();
+    for round in 0..4 {
+        pipeline_mset(&mut c, 0, PAIRS, &format!("{round}{}", "y".repeat(100)));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let port = s.port;
+        std::thread::spawn(move || {
+            let mut c = Conn::connect(port).unwrap();
+            let mut round = 0;
+            while !stop.load(Ordering::Relaxed) {
+                pipeline_mset(
+                    &mut c,
+                    (round * 7919) % (PAIRS - 100),
+                    100,
+                    &format!("t{round}"),
+                );
+                round += 1;
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Value::Simple("Background saving started".into())
+    );
+    wait_bgsave(&mut c);
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let info = c.cmd(&["INFO", "persistence"]).as_str();
+    let delayed: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("snapshot_writes_delayed:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(delayed > 0, "no write was throttled:\n{info}");
+    drop(c);
+    drop(s);
+    let loaded = Server::start_in(Kind::Snapkv, &dir, &[]);
+    assert_eq!(check_pairs(&mut loaded.conn()), PAIRS);
+    drop(loaded);
     std::fs::remove_dir_all(&dir).ok();
 }

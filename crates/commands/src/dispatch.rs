@@ -350,6 +350,40 @@ fn is_redacted(args: &[Bytes], i: usize) -> bool {
     false
 }
 
+/// How long a write must wait for a forkless snapshot whose capture queue is over
+/// `snapshot-buffer-limit` (None: run now). The caller waits asynchronously.
+pub fn throttle_wait(
+    shared: &Shared,
+    client: &ClientState,
+    args: &[Bytes],
+) -> Option<std::time::Duration> {
+    let p = &shared.persistence;
+    if !p.bgsave_in_progress.load(Ordering::Relaxed) {
+        return None;
+    }
+    let queued = p
+        .capture
+        .read()
+        .as_ref()?
+        .queued_bytes
+        .load(Ordering::Relaxed);
+    let s = &client.settings;
+    let d = snapkv_snapshot::throttle::delay(
+        queued,
+        s.snapshot_buffer_limit,
+        std::time::Duration::from_millis(s.snapshot_throttle_max_delay_ms),
+    )?;
+    let write =
+        resolve(shared, args).is_ok_and(|(_, spec)| spec.has(flags::WRITE) || spec.name == "exec");
+    if !write {
+        return None;
+    }
+    p.writes_delayed.fetch_add(1, Ordering::Relaxed);
+    p.write_delay_us
+        .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    Some(d)
+}
+
 /// Starts a transaction (MULTI's effect on the client).
 pub fn begin_multi(client: &mut ClientState) {
     client.multi = Some(MultiState::default());

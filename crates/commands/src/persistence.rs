@@ -4,8 +4,10 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
+use snapkv_config::SnapshotMethod;
 use snapkv_keyspace::Locked;
 use snapkv_protocol::Reply;
+use snapkv_snapshot::policy::{self, Engine};
 use snapkv_snapshot::{write_locked, FileSink, SaveStats};
 
 use crate::ctx::Ctx;
@@ -66,7 +68,59 @@ fn save(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     }
 }
 
-/// Starts a forkless background save to `dir/dbfilename`; false if one is running.
+/// Records the end of a background save.
+fn finish_bgsave(
+    s: &Shared,
+    started: u64,
+    dirty_at_start: &[u64],
+    result: Result<SaveStats, String>,
+) {
+    let p = &s.persistence;
+    let now = snapkv_keyspace::clock::now_ms();
+    p.last_bgsave_secs
+        .store(((now - started) / 1000) as i64, Relaxed);
+    match result {
+        Ok(stats) => {
+            s.keyspace.subtract_dirty(dirty_at_start);
+            p.lastsave_secs.store(now / 1000, Relaxed);
+            p.saves.fetch_add(1, Relaxed);
+            p.last_bgsave_ok.store(true, Relaxed);
+            tracing::info!(
+                "Background saving terminated with success ({} keys, {} bytes)",
+                stats.keys,
+                stats.bytes
+            );
+        }
+        Err(e) => {
+            p.last_bgsave_ok.store(false, Relaxed);
+            tracing::warn!("Background saving error: {e}");
+        }
+    }
+    p.bgsave_in_progress.store(false, Relaxed);
+}
+
+/// The engine for this save: `snapshot-method`, or the policy's choice under `auto`.
+fn choose_engine(shared: &Shared, settings: &snapkv_config::Settings) -> (Engine, String) {
+    match settings.snapshot_method {
+        SnapshotMethod::Fork => (Engine::Fork, "snapshot-method fork".into()),
+        SnapshotMethod::Forkless => (Engine::Forkless, "snapshot-method forkless".into()),
+        SnapshotMethod::Auto => {
+            let budget = if settings.maxmemory > 0 {
+                settings.maxmemory
+            } else {
+                crate::info::total_system_memory()
+            };
+            let (_, in_kbps, _) = shared.stats.instantaneous();
+            policy::choose(policy::Inputs {
+                budget,
+                used: snapkv_keyspace::memory::used_memory_now(),
+                write_bytes_per_sec: in_kbps * 1024.0,
+            })
+        }
+    }
+}
+
+/// Starts a background save to `dir/dbfilename`; false if one is running.
 pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
     let p = &shared.persistence;
     if p.bgsave_in_progress.swap(true, Relaxed) {
@@ -77,23 +131,76 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         return Err("the server is shutting down".into());
     };
     let settings = shared.config.settings();
+    let opts = snapkv_rdb::WriteOptions {
+        compression: settings.rdbcompression,
+        checksum: settings.rdbchecksum,
+        ..Default::default()
+    };
     let dirty_at_start = shared.keyspace.dirty_per_shard();
-    let (capture, epoch) = snapkv_snapshot::forkless::start(&shared.keyspace);
-    let progress = std::sync::Arc::new(snapkv_snapshot::forkless::Progress::default());
-    *p.progress.lock() = Some(progress.clone());
     let started = snapkv_keyspace::clock::now_ms();
     p.bgsave_started_ms.store(started, Relaxed);
+    let (mut engine, mut reason) = choose_engine(shared, &settings);
+    if engine == Engine::Fork {
+        let used = snapkv_keyspace::memory::used_memory_now();
+        let forked = {
+            let mut locked = shared.keyspace.lock_all();
+            snapkv_snapshot::fork::start(&mut locked, &settings.dbfilename, opts.clone(), used)
+        };
+        match forked {
+            Ok(child) => {
+                p.latest_fork_usec.store(child.fork_usec, Relaxed);
+                p.total_forks.fetch_add(1, Relaxed);
+                *p.last_method.lock() = ("fork", reason);
+                tracing::info!("Background saving started by pid {}", child.pid);
+                let spawned = std::thread::Builder::new()
+                    .name("snapkv-reaper".into())
+                    .spawn(move || {
+                        let report = child.wait();
+                        me.persistence
+                            .last_cow_bytes
+                            .store(report.cow_bytes, Relaxed);
+                        let result = if report.ok {
+                            Ok(SaveStats {
+                                keys: report.keys,
+                                bytes: report.bytes,
+                            })
+                        } else {
+                            Err(report.error.unwrap_or_default())
+                        };
+                        finish_bgsave(&me, started, &dirty_at_start, result);
+                    });
+                return match spawned {
+                    Ok(_) => Ok(true),
+                    Err(e) => {
+                        p.bgsave_in_progress.store(false, Relaxed);
+                        Err(e.to_string())
+                    }
+                };
+            }
+            Err(e) => {
+                // Like a failed fork in Redis, but we still save: fall back to forkless.
+                tracing::warn!(
+                    "Can't fork for the background save ({e}); using the forkless engine"
+                );
+                engine = Engine::Forkless;
+                reason = format!("fork failed: {e}");
+            }
+        }
+    }
+    debug_assert_eq!(engine, Engine::Forkless);
+    *p.last_method.lock() = ("forkless", reason);
+    let (capture, epoch) = snapkv_snapshot::forkless::start(&shared.keyspace);
+    p.writes_delayed.store(0, Relaxed);
+    p.write_delay_us.store(0, Relaxed);
+    *p.capture.write() = Some(capture.clone());
+    let progress = std::sync::Arc::new(snapkv_snapshot::forkless::Progress::default());
+    *p.progress.lock() = Some(progress.clone());
     tracing::info!("Background saving started (forkless, epoch {epoch})");
     let spawned = std::thread::Builder::new()
         .name("snapkv-bgsave".into())
         .spawn(move || {
             let s = &*me;
             let sink = FileSink::new(std::path::Path::new("."), &settings.dbfilename);
-            let opts = snapkv_rdb::WriteOptions {
-                compression: settings.rdbcompression,
-                checksum: settings.rdbchecksum,
-                ..Default::default()
-            };
             let result = sink.open().map_err(|e| e.to_string()).and_then(|out| {
                 match snapkv_snapshot::forkless::run(
                     &s.keyspace,
@@ -110,33 +217,15 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
                     }
                 }
             });
-            let p = &s.persistence;
-            let now = snapkv_keyspace::clock::now_ms();
-            p.last_bgsave_secs
-                .store(((now - started) / 1000) as i64, Relaxed);
-            p.last_cow_entries
+            s.persistence
+                .last_cow_entries
                 .store(capture.captured_by_writers.load(Relaxed), Relaxed);
-            match result {
-                Ok(stats) => {
-                    s.keyspace.subtract_dirty(&dirty_at_start);
-                    p.lastsave_secs.store(now / 1000, Relaxed);
-                    p.saves.fetch_add(1, Relaxed);
-                    p.last_bgsave_ok.store(true, Relaxed);
-                    tracing::info!(
-                        "Background saving terminated with success ({} keys, {} bytes)",
-                        stats.keys,
-                        stats.bytes
-                    );
-                }
-                Err(e) => {
-                    p.last_bgsave_ok.store(false, Relaxed);
-                    tracing::warn!("Background saving error: {e}");
-                }
-            }
-            p.bgsave_in_progress.store(false, Relaxed);
+            *s.persistence.capture.write() = None;
+            finish_bgsave(s, started, &dirty_at_start, result);
         });
     if let Err(e) = spawned {
         shared.keyspace.set_capture(None);
+        *p.capture.write() = None;
         p.bgsave_in_progress.store(false, Relaxed);
         return Err(e.to_string());
     }

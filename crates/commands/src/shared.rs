@@ -180,6 +180,17 @@ pub struct PersistenceState {
     pub last_cow_entries: AtomicU64,
     /// BGSAVE SCHEDULE asked for a save while one was running.
     pub scheduled: AtomicBool,
+    /// Engine of the last background save and why it was chosen.
+    pub last_method: Mutex<(&'static str, String)>,
+    pub latest_fork_usec: AtomicU64,
+    pub total_forks: AtomicU64,
+    /// Copy-on-write bytes the last fork child caused (`rdb_last_cow_size`).
+    pub last_cow_bytes: AtomicU64,
+    /// The running forkless snapshot's capture queue (for writer throttling).
+    pub capture: parking_lot::RwLock<Option<std::sync::Arc<snapkv_snapshot::forkless::Capture>>>,
+    /// Writes delayed, and their total delay in µs, during the current/last snapshot.
+    pub writes_delayed: AtomicU64,
+    pub write_delay_us: AtomicU64,
 }
 
 pub struct Shared {

@@ -137,7 +137,9 @@ fn main() {
         .find_map(|l| l.split("DB loaded from disk: ").nth(1))
         .and_then(|s| s.split_whitespace().next())
         .and_then(|s| s.parse::<f64>().ok());
-    let keys = cmd(&mut conn, &["DBSIZE"]).trim_start_matches(':').to_owned();
+    let keys = cmd(&mut conn, &["DBSIZE"])
+        .trim_start_matches(':')
+        .to_owned();
     match load {
         Some(s) => println!(
             "redis load:     {:>8.1} ms  {:>7.1} MB/s  (keys {keys})",

@@ -59,6 +59,15 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                             _ = lifted => {}
                         }
                     }
+                    if let Some(wait) =
+                        snapkv_commands::dispatch::throttle_wait(&shared, &client, &args)
+                    {
+                        // A forkless snapshot is behind: this write waits (asynchronously).
+                        if write_out(&shared, &mut stream, &mut wbuf).await.is_err() {
+                            break 'conn;
+                        }
+                        tokio::time::sleep(wait).await;
+                    }
                     let reply = snapkv_commands::execute(&shared, &mut client, args);
                     emit(&mut client, &reply, &mut wbuf);
                     let hard = client.settings.output_limit_normal.hard;

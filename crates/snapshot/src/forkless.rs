@@ -11,8 +11,9 @@
 //!   serialises queued chunks as it goes. Each segment is serialised exactly once, so the
 //!   file equals the keyspace at the cut.
 //!
-//! Not yet: the queue's memory bound with asynchronous writer throttling
-//! (`snapshot-buffer-limit`, `snapshot-throttle-max-delay`) and chunked large values.
+//! The queue's memory is bounded by throttling writers (see `throttle.rs`): when it holds
+//! more than `snapshot-buffer-limit`, write commands are delayed asynchronously before
+//! they run. Not yet: serialising one huge value in chunks.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,15 +32,25 @@ pub struct Capture {
     /// Entries captured by writers (not by the walk): INFO's view of copy-on-write.
     pub captured_by_writers: AtomicU64,
     pub queued_entries: AtomicU64,
+    /// Approximate bytes held by queued (captured, not yet written) entries: what
+    /// `snapshot-buffer-limit` bounds by throttling writers.
+    pub queued_bytes: AtomicU64,
+}
+
+/// Bytes an entry copy keeps alive while it waits in the queue.
+fn entry_bytes(e: &Entry) -> u64 {
+    (std::mem::size_of::<Entry>() + e.key.heap_size() + e.value.heap_size()) as u64
 }
 
 impl SegmentCapture for Capture {
     fn capture(&self, db: usize, _shard: usize, segment: &Segment) {
         let entries: Vec<Entry> = segment.iter().cloned().collect();
+        let bytes: u64 = entries.iter().map(entry_bytes).sum();
         self.captured_by_writers
             .fetch_add(entries.len() as u64, Ordering::Relaxed);
         self.queued_entries
             .fetch_add(entries.len() as u64, Ordering::Relaxed);
+        self.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
         self.queue.lock().push((db, entries));
     }
 }
@@ -48,7 +59,13 @@ impl Capture {
     fn take(&self) -> Vec<(usize, Vec<Entry>)> {
         let chunks = std::mem::take(&mut *self.queue.lock());
         let n: usize = chunks.iter().map(|(_, e)| e.len()).sum();
+        let bytes: u64 = chunks
+            .iter()
+            .flat_map(|(_, e)| e.iter())
+            .map(entry_bytes)
+            .sum();
         self.queued_entries.fetch_sub(n as u64, Ordering::Relaxed);
+        self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
         chunks
     }
 }

@@ -13,15 +13,21 @@
 //!   keyspace cannot hold yet stops the load with a clear error (never a silent drop).
 //! - `forkless.rs`: the forkless engine (epoch cut, `SegmentCapture` hook, background
 //!   walk and serialiser) — without its memory bound and throttling yet.
-//! - Next (the snapshot issue): `fork.rs` (lock all shards, `fork()`,
-//!   the child serialises with the held guards), `policy.rs` (engine choice from
-//!   `reserved-memory-percent`), `throttle.rs` (async writer delays), `schedule.rs`
-//!   (save points).
+//! - `fork.rs`: the fork engine (lock all shards, `fork()`, the child serialises with
+//!   the held guards, reports over a pipe, `_exit`).
+//! - `policy.rs`: engine choice (`snapshot-method auto`): fork when the memory headroom
+//!   covers the estimated copy-on-write growth, else forkless.
+//! - Save points are scheduled by the server's cron thread.
+//! - `throttle.rs`: the forkless queue's memory bound, as asynchronous delays for write
+//!   commands.
 
+pub mod fork;
 pub mod forkless;
 mod load;
+pub mod policy;
 mod serialize;
 mod sink;
+pub mod throttle;
 
 pub use load::{load_file, LoadError, LoadStats};
 pub use serialize::{entry_to_rdb, write_locked, SaveStats};

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Snapshots under write load: real redis-server BGSAVE vs snapkv's fork and forkless
+engines, in one run on the same machine.
+
+For each server: fill N keys of 500-byte values, then run a SET load (redis-benchmark,
+20 clients, random keys over the same key space) twice — once without a snapshot
+(baseline) and once with a BGSAVE started a moment in — and report the snapshot's
+duration, the peak memory growth (server RSS + fork child's copied pages) while it ran, and the
+write load's throughput and p50/p99/max latency.
+
+    benches/snapshot-compare.py [--scale 0.1] [--keys N] [--value-size 500]
+
+--scale 1.0 is the 1.73M-key (~1 GB RSS) dataset of the issue's anchor; CI-sized runs use
+a small scale. Needs redis-server, redis-benchmark and redis-cli.
+"""
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cli(port, *args):
+    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def info(port, section):
+    fields = {}
+    for line in cli(port, "INFO", section).splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields[k] = v.strip()
+    return fields
+
+
+def rss_kb(pid):
+    """Memory the snapshot costs the machine, in KiB: the server's RSS plus what its fork
+    child copied (Private_Dirty; the child's shared pages are the parent's, not new)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    except OSError:
+        pass
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    for k in kids:
+        try:
+            with open(f"/proc/{k}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Private_Dirty:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def fill(port, keys, size):
+    """Loads keys 0..keys-1 ('key:%012d', as redis-benchmark names them) through
+    redis-cli --pipe."""
+    value = b"x" * size
+    proc = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    batch = []
+    for i in range(keys):
+        k = b"key:%012d" % i
+        batch.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, size, value))
+        if len(batch) == 10000:
+            proc.stdin.write(b"".join(batch))
+            batch = []
+    proc.stdin.write(b"".join(batch))
+    proc.stdin.close()
+    proc.wait()
+
+
+def bench(port, keys, size, requests):
+    """One SET load; returns (rps, p50, p99, max) from redis-benchmark's CSV."""
+    out = subprocess.run(
+        ["redis-benchmark", "-p", str(port), "-t", "set", "-c", "20", "-n", str(requests),
+         "-r", str(keys), "-d", str(size), "--csv"],
+        capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        cols = [c.strip('"') for c in line.split(",")]
+        if cols and cols[0] == "SET":
+            return float(cols[1]), float(cols[4]), float(cols[6]), float(cols[7])
+    raise RuntimeError("no SET result:\n" + out)
+
+
+def run(kind, method, args):
+    d = tempfile.mkdtemp(prefix=f"snapbench-{method}-")
+    port = free_port()
+    if kind == "redis":
+        cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", d]
+    else:
+        cmd = [os.path.join(ROOT, "target/release/snapkv-server"), "--port", str(port),
+               "--bind", "127.0.0.1", "--save", "", "--dir", d, "--snapshot-method", method]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if cli(port, "PING") == "PONG":
+                break
+            time.sleep(0.05)
+        fill(port, args.keys, args.value_size)
+        base_rss = rss_kb(server.pid)
+        requests = max(args.keys, 200000)
+        baseline = bench(port, args.keys, args.value_size, requests)
+
+        # The measured run: the load starts, a BGSAVE follows after a moment.
+        result = {}
+        load = threading.Thread(target=lambda: result.setdefault(
+            "load", bench(port, args.keys, args.value_size, requests)))
+        load.start()
+        time.sleep(0.5)
+        peak = base_rss
+        t0 = time.monotonic()
+        reply = cli(port, "BGSAVE")
+        assert "started" in reply, reply
+        while True:
+            peak = max(peak, rss_kb(server.pid))
+            if info(port, "persistence").get("rdb_bgsave_in_progress") == "0":
+                break
+            time.sleep(0.01)
+        duration = time.monotonic() - t0
+        load.join()
+        status = info(port, "persistence").get("rdb_last_bgsave_status")
+        return {
+            "name": f"{kind}-{method}" if kind == "snapkv" else "redis",
+            "rss_mb": base_rss / 1024,
+            "growth_mb": (peak - base_rss) / 1024,
+            "duration_s": duration,
+            "status": status,
+            "baseline": baseline,
+            "during": result["load"],
+        }
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scale", type=float, default=0.1)
+    p.add_argument("--keys", type=int, default=0)
+    p.add_argument("--value-size", type=int, default=500)
+    args = p.parse_args()
+    if not args.keys:
+        args.keys = int(1_730_000 * args.scale)
+    for tool in ("redis-server", "redis-benchmark", "redis-cli"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} not found (apt-get install redis-server redis-tools)")
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "snapkv-server"], cwd=ROOT,
+                   check=True, capture_output=True)
+    rows = [run("redis", "bgsave", args), run("snapkv", "fork", args), run("snapkv", "forkless", args)]
+    print(f"{args.keys} keys x {args.value_size} B; SET load: 20 clients, random keys")
+    print(f"{'server':18} {'RSS MB':>7} {'snap s':>7} {'peak +MB':>9} {'+%':>6} "
+          f"{'base rps':>9} {'snap rps':>9} {'ratio':>6} {'p50':>6} {'p99':>6} {'max ms':>7} {'base p99/max':>13}")
+    for r in rows:
+        b, d = r["baseline"], r["during"]
+        print(f"{r['name']:18} {r['rss_mb']:7.0f} {r['duration_s']:7.2f} {r['growth_mb']:9.1f} "
+              f"{100 * r['growth_mb'] / max(r['rss_mb'], 1):5.1f}% {b[0]:9.0f} {d[0]:9.0f} "
+              f"{d[0] / b[0]:6.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
+              + ("" if r["status"] == "ok" else f"  (save status {r['status']})"))
+
+
+if __name__ == "__main__":
+    main()
