@@ -121,10 +121,11 @@ fn client_pause_delays_writes_not_reads() {
         "write not paused: {:?}",
         t.elapsed()
     );
-    admin.cmd(&["CLIENT", "PAUSE", "5000"]);
+    // (Under PAUSE ALL, UNPAUSE itself would wait like in Redis: pause writes only.)
+    admin.cmd(&["CLIENT", "PAUSE", "5000", "WRITE"]);
     admin.cmd(&["CLIENT", "UNPAUSE"]);
     let t = Instant::now();
-    c.cmd(&["GET", "k"]);
+    c.cmd(&["SET", "k", "x"]);
     assert!(
         t.elapsed() < Duration::from_millis(500),
         "UNPAUSE did not release"
@@ -188,4 +189,335 @@ fn maxclients_is_enforced() {
         extra.read().unwrap(),
         Value::Error("ERR max number of clients reached".into())
     );
+}
+
+#[test]
+fn monitor_lines_match_redis_and_hide_passwords() {
+    for server in [Server::snapkv(&[]), Server::redis(&[])] {
+        let mut m = server.conn();
+        assert_eq!(m.cmd(&["MONITOR"]), Value::Simple("OK".into()));
+        let mut c = server.conn();
+        c.cmd(&["SELECT", "2"]);
+        // Admin commands are not shown to monitors.
+        c.cmd(&["CONFIG", "GET", "hz"]);
+        c.cmd(&["SET", "foo", "bar \"q\""]);
+        c.cmd(&["HELLO", "2", "AUTH", "default", "secret"]);
+        let mut lines = Vec::new();
+        while lines.len() < 3 {
+            match m.read().unwrap() {
+                Value::Simple(s) => lines.push(s),
+                other => panic!("{other:?}"),
+            }
+        }
+        let (time, rest) = lines[1].split_once(' ').unwrap();
+        let (secs, micros) = time.split_once('.').unwrap();
+        assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{time}");
+        assert!(rest.starts_with("[2 127.0.0.1:"), "{rest}");
+        assert!(
+            rest.ends_with("] \"SET\" \"foo\" \"bar \\\"q\\\"\""),
+            "{rest}"
+        );
+        assert!(lines[0].ends_with("\"SELECT\" \"2\""), "{}", lines[0]);
+        assert!(
+            lines[2].ends_with("\"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\""),
+            "{}",
+            lines[2]
+        );
+    }
+}
+
+#[test]
+fn client_pause_all_holds_every_command_like_redis() {
+    // Redis 7.0 pauses CLIENT UNPAUSE too under PAUSE ALL; under WRITE it runs at once
+    // and releases waiting writes.
+    let s = Server::snapkv(&[]);
+    let mut admin = s.conn();
+    let mut c = s.conn();
+    admin.cmd(&["CLIENT", "PAUSE", "500", "ALL"]);
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["PING"]), Value::Simple("PONG".into()));
+    assert!(
+        t.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
+    admin.cmd(&["CLIENT", "PAUSE", "5000", "WRITE"]);
+    let t = Instant::now();
+    c.send(&["SET", "k", "w"]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        admin.cmd(&["CLIENT", "UNPAUSE"]),
+        Value::Simple("OK".into())
+    );
+    assert_eq!(c.read().unwrap(), Value::Simple("OK".into()));
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(150) && waited < Duration::from_millis(2000),
+        "set waited {waited:?}"
+    );
+}
+
+#[test]
+fn debug_set_active_expire_sleep_and_object() {
+    let s = Server::snapkv(&["--enable-debug-command", "yes"]);
+    let mut c = s.conn();
+    assert_eq!(
+        c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]),
+        Value::Simple("OK".into())
+    );
+    c.cmd(&["SET", "k", "v", "PX", "50"]);
+    std::thread::sleep(Duration::from_millis(400));
+    // Not touched and no active expiry: still counted.
+    let ks = c.cmd(&["INFO", "keyspace"]).as_str();
+    assert!(ks.contains("db0:keys=1,"), "{ks}");
+    c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let ks = c.cmd(&["INFO", "keyspace"]).as_str();
+    assert!(!ks.contains("db0:"), "{ks}");
+    let t = Instant::now();
+    assert_eq!(
+        c.cmd(&["DEBUG", "SLEEP", "0.2"]),
+        Value::Simple("OK".into())
+    );
+    assert!(t.elapsed() >= Duration::from_millis(190));
+    c.cmd(&["SET", "o", "12345"]);
+    let obj = c.cmd(&["DEBUG", "OBJECT", "o"]).as_str();
+    assert!(
+        obj.starts_with("Value at:") && obj.contains(" refcount:1 encoding:int "),
+        "{obj}"
+    );
+}
+
+#[test]
+fn slowlog_and_latency_record_slow_commands() {
+    let s = Server::snapkv(&["--enable-debug-command", "yes"]);
+    let mut c = s.conn();
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    c.cmd(&["CLIENT", "SETNAME", "slowpoke"]);
+    c.cmd(&["SET", "k", "v"]);
+    let entry = |c: &mut snapkv_e2e::Conn| {
+        let Value::Array(entries) = c.cmd(&["SLOWLOG", "GET", "1"]) else {
+            panic!()
+        };
+        let Value::Array(e) = entries[0].clone() else {
+            panic!()
+        };
+        e
+    };
+    let e = entry(&mut c);
+    assert_eq!(e.len(), 6);
+    let bulks = |v: &[&str]| {
+        Value::Array(
+            v.iter()
+                .map(|s| Value::Bulk(s.as_bytes().to_vec()))
+                .collect(),
+        )
+    };
+    assert_eq!(e[3], bulks(&["SET", "k", "v"]));
+    assert_eq!(e[5], Value::Bulk(b"slowpoke".to_vec()));
+    // Passwords never reach the slowlog.
+    c.cmd(&["AUTH", "default", "hunter2"]);
+    assert_eq!(
+        entry(&mut c)[3],
+        bulks(&["AUTH", "(redacted)", "(redacted)"])
+    );
+    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "100"]);
+    c.cmd(&["DEBUG", "SLEEP", "0.15"]);
+    let Value::Array(latest) = c.cmd(&["LATENCY", "LATEST"]) else {
+        panic!()
+    };
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    let Value::Array(ev) = &latest[0] else {
+        panic!()
+    };
+    assert_eq!(ev[0], Value::Bulk(b"command".to_vec()));
+    assert!(ev[2].as_int().unwrap() >= 150);
+    let graph = c.cmd(&["LATENCY", "GRAPH", "command"]).as_str();
+    assert!(graph.starts_with("command - high "), "{graph}");
+    assert_eq!(c.cmd(&["LATENCY", "RESET"]), Value::Int(1));
+}
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let s = Server::snapkv(&["--timeout", "1"]);
+    let mut idle = s.conn();
+    assert_eq!(idle.cmd(&["PING"]), Value::Simple("PONG".into()));
+    let mut busy = s.conn();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(busy.cmd(&["PING"]), Value::Simple("PONG".into()));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        idle.is_closed(Duration::from_secs(2)),
+        "idle client still open"
+    );
+    assert_eq!(busy.cmd(&["PING"]), Value::Simple("PONG".into()));
+}
+
+/// `redis-cli -p PORT args…` output.
+fn cli(port: u16, args: &[&str]) -> String {
+    let out = std::process::Command::new("redis-cli")
+        .arg("-p")
+        .arg(port.to_string())
+        .args(args)
+        .output()
+        .expect("redis-cli is installed (tests/run.sh installs redis-tools)");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn redis_cli_prints_the_same() {
+    let snapkv = Server::snapkv(&[]);
+    let redis = Server::redis(&[]);
+    let cases: &[&[&str]] = &[
+        &["SET", "k", "v"],
+        &["GET", "k"],
+        &["CONFIG", "GET", "hz"],
+        &["CONFIG", "SET", "hz", "nope"],
+        &["CLIENT", "GETNAME"],
+        &["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"],
+        &["INFO", "keyspace"],
+        &["SLOWLOG", "LEN"],
+        &["CLIENT", "NOSUCH"],
+        &["CONFIG", "HELP"],
+        &["CLIENT", "HELP"],
+        &["LATENCY", "LATEST"],
+        &["LATENCY", "DOCTOR"],
+    ];
+    for args in cases {
+        assert_eq!(
+            cli(snapkv.port, args),
+            cli(redis.port, args),
+            "redis-cli {}",
+            args.join(" ")
+        );
+    }
+}
+
+#[test]
+fn client_list_shows_multi_queue_and_last_command_like_redis() {
+    for server in [Server::snapkv(&[]), Server::redis(&[])] {
+        let mut a = server.conn();
+        let mut m = server.conn();
+        let mut x = server.conn();
+        m.cmd(&["MONITOR"]);
+        x.cmd(&["CLIENT", "SETNAME", "xx"]);
+        x.cmd(&["MULTI"]);
+        x.cmd(&["SET", "a", "b"]);
+        x.cmd(&["GET", "a"]);
+        let list = a.cmd(&["CLIENT", "LIST"]).as_str();
+        let get = |name: &str, field: &str| -> String {
+            let line = list
+                .lines()
+                .find(|l| l.contains(name))
+                .unwrap_or_else(|| panic!("{name} in {list}"));
+            line.split(' ')
+                .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(get("name=xx", "flags"), "x", "{list}");
+        assert_eq!(get("name=xx", "multi"), "2", "{list}");
+        assert_eq!(get("name=xx", "cmd"), "get", "{list}");
+        assert_eq!(get("cmd=monitor", "flags"), "O", "{list}");
+        x.cmd(&["EXEC"]);
+        let list = a.cmd(&["CLIENT", "LIST"]).as_str();
+        let line = list.lines().find(|l| l.contains("name=xx")).unwrap();
+        assert!(
+            line.contains(" flags=N ")
+                && line.contains(" multi=-1 ")
+                && line.contains(" cmd=exec "),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn client_reply_off_skip_on_like_redis() {
+    for server in [Server::snapkv(&[]), Server::redis(&[])] {
+        let mut c = server.conn();
+        // OFF and SKIP themselves get no reply; ON does.
+        c.send(&["CLIENT", "REPLY", "OFF"]);
+        c.send(&["SET", "a", "1"]);
+        c.send(&["CLIENT", "REPLY", "ON"]);
+        assert_eq!(c.read().unwrap(), Value::Simple("OK".into()));
+        c.send(&["CLIENT", "REPLY", "SKIP"]);
+        c.send(&["SET", "a", "2"]);
+        c.send(&["GET", "a"]);
+        assert_eq!(c.read().unwrap(), Value::Bulk(b"2".to_vec()));
+        c.cmd(&["CLIENT", "NO-EVICT", "on"]);
+        let me = c.cmd(&["CLIENT", "INFO"]).as_str();
+        assert!(me.contains(" flags=e "), "{me}");
+    }
+}
+
+#[test]
+fn maxclients_set_at_runtime() {
+    let s = Server::snapkv(&[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut a = s.conn();
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "maxclients", "1"]),
+        Value::Simple("OK".into())
+    );
+    let mut b = s.conn();
+    assert_eq!(
+        b.read().unwrap(),
+        Value::Error("ERR max number of clients reached".into())
+    );
+    a.cmd(&["CONFIG", "SET", "maxclients", "10"]);
+    let mut c = s.conn();
+    assert_eq!(c.cmd(&["PING"]), Value::Simple("PONG".into()));
+}
+
+/// `name:value` of an INFO reply.
+fn info_value(text: &str, name: &str) -> String {
+    text.split("\r\n")
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .to_string()
+}
+
+#[test]
+fn info_counters_count_like_redis() {
+    let mut seen = Vec::new();
+    for server in [Server::snapkv(&[]), Server::redis(&[])] {
+        let mut c = server.conn();
+        c.cmd(&["SET", "a", "1"]);
+        c.cmd(&["SET", "n", "x"]);
+        c.cmd(&["CONFIG", "RESETSTAT"]);
+        c.cmd(&["GET", "a"]);
+        c.cmd(&["GET", "a"]);
+        c.cmd(&["GET", "missing"]);
+        c.cmd(&["GET"]);
+        c.cmd(&["INCR", "n"]);
+        c.cmd(&["SET", "t", "v", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(20));
+        c.cmd(&["GET", "t"]);
+        let stats = c.cmd(&["INFO", "stats"]).as_str();
+        let cmds = c.cmd(&["INFO", "commandstats"]).as_str();
+        let errs = c.cmd(&["INFO", "errorstats"]).as_str();
+        let get = info_value(&cmds, "cmdstat_get");
+        let get_counts: Vec<&str> = get
+            .split(',')
+            .filter(|kv| !kv.starts_with("usec"))
+            .collect();
+        let incr = info_value(&cmds, "cmdstat_incr");
+        seen.push(format!(
+            "hits={} misses={} expired={} errors={} get={:?} incr_failed={} errorstats={:?}",
+            info_value(&stats, "keyspace_hits"),
+            info_value(&stats, "keyspace_misses"),
+            info_value(&stats, "expired_keys"),
+            info_value(&stats, "total_error_replies"),
+            get_counts,
+            incr.split(',')
+                .find(|kv| kv.starts_with("failed_calls"))
+                .unwrap(),
+            errs.split("\r\n")
+                .filter(|l| l.starts_with("errorstat_"))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    assert_eq!(seen[0], seen[1], "snapkv vs redis");
 }

@@ -54,6 +54,8 @@ pub struct ClientInfo {
     pub killed: AtomicBool,
     pub kill_notify: tokio::sync::Notify,
     pub in_multi: AtomicBool,
+    /// Commands queued in the open MULTI (CLIENT LIST's multi=).
+    pub queued: AtomicUsize,
     pub watching: AtomicUsize,
     pub monitor: AtomicBool,
     pub no_evict: AtomicBool,
@@ -77,6 +79,7 @@ impl ClientInfo {
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
             in_multi: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
             watching: AtomicUsize::new(0),
             monitor: AtomicBool::new(false),
             no_evict: AtomicBool::new(false),

@@ -31,6 +31,14 @@ const fn sub(
     .doc(summary, since)
 }
 
+/// The subcommands Redis flags `admin` (LIST, KILL, PAUSE, UNPAUSE, NO-EVICT).
+const fn admin(spec: CommandSpec) -> CommandSpec {
+    CommandSpec {
+        flags: spec.flags | ADMIN,
+        ..spec
+    }
+}
+
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     sub(
         "client|id",
@@ -53,7 +61,13 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         "Returns the name of the connection.",
         "2.6.9",
     ),
-    sub("client|list", -2, list, "Lists open connections.", "2.4.0"),
+    admin(sub(
+        "client|list",
+        -2,
+        list,
+        "Lists open connections.",
+        "2.4.0",
+    )),
     sub(
         "client|info",
         2,
@@ -61,34 +75,34 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         "Returns information about the connection.",
         "6.2.0",
     ),
-    sub(
+    admin(sub(
         "client|kill",
         -3,
         kill,
         "Terminates open connections.",
         "2.4.0",
-    ),
-    sub(
+    )),
+    admin(sub(
         "client|pause",
         -3,
         pause,
         "Suspends commands processing.",
         "3.0.0",
-    ),
-    sub(
+    )),
+    admin(sub(
         "client|unpause",
         2,
         unpause,
         "Resumes processing commands from paused clients.",
         "6.2.0",
-    ),
-    sub(
+    )),
+    admin(sub(
         "client|no-evict",
         3,
         no_evict,
         "Sets the client eviction mode of the connection.",
         "7.0.0",
-    ),
+    )),
     sub(
         "client|reply",
         3,
@@ -96,17 +110,24 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         "Instructs the server whether to reply to commands.",
         "3.2.0",
     ),
-    sub(
-        "client|help",
-        2,
-        help,
-        "Returns helpful text about the different subcommands.",
-        "5.0.0",
-    ),
+    CommandSpec {
+        flags: LOADING | STALE,
+        ..sub(
+            "client|help",
+            2,
+            help,
+            "Returns helpful text about the different subcommands.",
+            "5.0.0",
+        )
+    },
 ];
 
 const HELP: &[&str] = &[
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -127,8 +148,6 @@ const HELP: &[&str] = &[
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>",
-    "      Kill connections by client id.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -141,6 +160,13 @@ const HELP: &[&str] = &[
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -181,12 +207,13 @@ fn getname(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 /// One CLIENT LIST line, in Redis 7.0's field order.
 pub fn client_line(c: &ClientInfo, now_ms: u64, table: &crate::table::CommandTable) -> String {
     let name = c.name.lock().clone().unwrap_or_default();
+    // In Redis's order: O (monitor) before x (MULTI).
     let mut flags = String::new();
-    if c.in_multi.load(Relaxed) {
-        flags.push('x');
-    }
     if c.monitor.load(Relaxed) {
         flags.push('O');
+    }
+    if c.in_multi.load(Relaxed) {
+        flags.push('x');
     }
     if c.no_evict.load(Relaxed) {
         flags.push('e');
@@ -206,7 +233,11 @@ pub fn client_line(c: &ClientInfo, now_ms: u64, table: &crate::table::CommandTab
         now_ms.saturating_sub(c.last_interaction_ms.load(Relaxed)) / 1000,
         flags,
         c.db.load(Relaxed),
-        if c.in_multi.load(Relaxed) { 0 } else { -1 },
+        if c.in_multi.load(Relaxed) {
+            c.queued.load(Relaxed) as i64
+        } else {
+            -1
+        },
         qbuf,
         16384usize.saturating_sub(qbuf),
         c.omem.load(Relaxed),
@@ -299,7 +330,13 @@ fn kill(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             }
             "addr" => addr = Some(v),
             "laddr" => laddr = Some(v),
-            "user" => user = Some(v),
+            "user" => {
+                // Only the default user exists (no ACL users yet).
+                if v != "default" {
+                    return Err(CommandError::err(format!("No such user '{v}'")));
+                }
+                user = Some(v)
+            }
             "type" => match v.to_ascii_lowercase().as_str() {
                 "normal" => {}
                 "master" | "replica" | "slave" | "pubsub" => kind_ok = false,
@@ -334,6 +371,9 @@ fn kill(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn pause(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    if args.len() > 4 {
+        return Err(CommandError::subcommand_syntax(args));
+    }
     let ms = parse_i64(&args[2])
         .map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
     if ms < 0 {
@@ -345,16 +385,17 @@ fn pause(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         Some(a) if is(a, "all") => false,
         Some(_) => return Err(CommandError::err("CLIENT PAUSE mode must be WRITE or ALL")),
     };
-    if args.len() > 4 {
-        return Err(CommandError::Syntax);
-    }
     let p = &ctx.shared.pause;
     let until = ctx.now_ms() + ms as u64;
     // A new pause never shortens one in force (Redis keeps the later end and ALL wins).
+    let in_force = p.until_ms.load(Relaxed) > ctx.now_ms();
     if until > p.until_ms.load(Relaxed) {
         p.until_ms.store(until, Relaxed);
     }
-    p.writes_only.store(writes_only, Relaxed);
+    // While a pause is in force the stricter mode wins (ALL over WRITE), as in Redis.
+    if !in_force || !writes_only {
+        p.writes_only.store(writes_only, Relaxed);
+    }
     Ok(Reply::Ok)
 }
 

@@ -80,8 +80,24 @@ fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 }
 
 fn get(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let patterns: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
-    let pairs = ctx.shared.config.get_matching(&patterns);
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for pat in &args[2..] {
+        let found = if pat.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+            ctx.shared.config.get_matching(&[&pat[..]])
+        } else {
+            // An exact name is answered as the client spelled it (Redis 7.0).
+            let name = String::from_utf8_lossy(pat).into_owned();
+            match ctx.shared.config.get_value(&name) {
+                Some(v) => vec![(name, v)],
+                None => vec![],
+            }
+        };
+        for (n, v) in found {
+            if !pairs.iter().any(|(m, _)| *m == n) {
+                pairs.push((n, v));
+            }
+        }
+    }
     Ok(Reply::Map(
         pairs
             .into_iter()
@@ -121,7 +137,6 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     ctx.shared.stats.reset();
     ctx.shared.commands.reset_stats();
-    ctx.shared.slowlog.reset();
     for db in 0..ctx.shared.keyspace.databases() {
         ctx.ks.for_each_shard(db, |v| {
             let dirty = v.shard.stats.dirty;

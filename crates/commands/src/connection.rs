@@ -15,7 +15,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, FAST, "connection", ping)
         .lock(LockPlan::None)
         .doc("Returns the server's liveliness response.", "1.0.0"),
-    CommandSpec::new("echo", 2, FAST, "connection", echo)
+    CommandSpec::new("echo", 2, LOADING | STALE | FAST, "connection", echo)
         .lock(LockPlan::None)
         .doc("Returns the given string.", "1.0.0"),
     CommandSpec::new(
@@ -39,7 +39,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "auth",
         -2,
-        SKIP_MONITOR | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         "connection",
         auth,
     )
@@ -48,7 +48,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "hello",
         -1,
-        SKIP_MONITOR | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         "connection",
         hello,
     )

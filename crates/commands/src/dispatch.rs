@@ -53,8 +53,21 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: Vec<Bytes>) -> R
     }
     let (idx, spec) = match resolve(shared, &args) {
         Ok(found) => found,
-        Err(e) => return reject(shared, client, None, e),
+        Err(e) => {
+            // A known command with the wrong arity counts as its rejected call (Redis's
+            // cmdstat rejected_calls).
+            let idx = match &e {
+                CommandError::WrongArity(name) => {
+                    shared.commands.lookup(name.as_bytes()).map(|(i, _)| i)
+                }
+                _ => None,
+            };
+            return reject(shared, client, idx, e);
+        }
     };
+    // CLIENT LIST's cmd=: every resolved command, queued ones too; inside EXEC it stays
+    // `exec` (as Redis's lastcmd). One relaxed store: this is the hot path.
+    client.info.last_cmd.store(idx, Ordering::Relaxed);
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return reject(shared, client, Some(idx), CommandError::NoAuth);
     }
@@ -80,6 +93,7 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: Vec<Bytes>) -> R
         }
         if let Some(m) = client.multi.as_mut() {
             m.queue.push(args);
+            client.info.queued.store(m.queue.len(), Ordering::Relaxed);
         }
         return Reply::simple("QUEUED");
     }
@@ -106,7 +120,11 @@ fn reject(shared: &Shared, client: &mut ClientState, idx: Option<usize>, e: Comm
     if let Some(i) = idx {
         shared.commands.stats(i).record_rejected();
     }
-    e.into()
+    let reply: Reply = e.into();
+    if let Reply::Error(text) = &reply {
+        shared.stats.record_error(text);
+    }
+    reply
 }
 
 /// Redis's `writeCommandsDeniedByDiskError`: the last background save failed, save
@@ -175,7 +193,6 @@ pub fn run(
     locked: &mut Locked<'_>,
 ) -> Reply {
     let start = Instant::now();
-    client.info.last_cmd.store(idx, Ordering::Relaxed);
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -193,7 +210,8 @@ pub fn run(
         .fetch_add(1, Ordering::Relaxed);
     let reply = match result {
         Ok(r) => {
-            if r.is_error() {
+            if let Reply::Error(text) = &r {
+                shared.stats.record_error(text);
                 shared
                     .stats
                     .total_error_replies
@@ -208,7 +226,11 @@ pub fn run(
                 .stats
                 .total_error_replies
                 .fetch_add(1, Ordering::Relaxed);
-            e.into()
+            let reply: Reply = e.into();
+            if let Reply::Error(text) = &reply {
+                shared.stats.record_error(text);
+            }
+            reply
         }
     };
     let s = &client.settings;
@@ -217,8 +239,19 @@ pub fn run(
         && !spec.has(flags::SKIP_SLOWLOG)
     {
         let name = client.info.name.lock().clone().unwrap_or_default();
+        let shown: Vec<Bytes> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if is_redacted(args, i) {
+                    Bytes::from_static(b"(redacted)")
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
         shared.slowlog.push(
-            args,
+            &shown,
             us,
             client.info.addr.clone(),
             name,
@@ -234,7 +267,10 @@ pub fn run(
         };
         shared.latency.record(event, us / 1000);
     }
-    if shared.monitors.count.load(Ordering::Relaxed) > 0 && !spec.has(flags::SKIP_MONITOR) {
+    // Like Redis, admin commands (CONFIG, DEBUG, …) are not shown to monitors.
+    if shared.monitors.count.load(Ordering::Relaxed) > 0
+        && !spec.has(flags::SKIP_MONITOR | flags::ADMIN)
+    {
         shared.monitors.feed(monitor_line(client, args));
     }
     reply
@@ -253,7 +289,11 @@ fn monitor_line(client: &ClientState, args: &[Bytes]) -> Bytes {
         client.db,
         client.info.addr
     );
-    for a in args {
+    for (i, a) in args.iter().enumerate() {
+        if is_redacted(args, i) {
+            line.push_str(" \"(redacted)\"");
+            continue;
+        }
         line.push_str(" \"");
         for &b in a.iter() {
             match b {
@@ -283,11 +323,17 @@ pub fn pause_wait(shared: &Shared, args: &[Bytes]) -> Option<std::time::Duration
     }
     let now = snapkv_keyspace::clock::now_ms();
     if now >= until {
+        // Cleared once over, so later commands take the one-load fast path again.
+        let _ =
+            shared
+                .pause
+                .until_ms
+                .compare_exchange(until, 0, Ordering::Relaxed, Ordering::Relaxed);
         return None;
     }
     if shared.pause.writes_only.load(Ordering::Relaxed) {
         let write = match resolve(shared, args) {
-            Ok((_, spec)) => spec.has(flags::WRITE) || spec.name == "exec",
+            Ok((_, spec)) => spec.has(flags::WRITE | flags::MAY_REPLICATE) || spec.name == "exec",
             Err(_) => false,
         };
         if !write {
@@ -295,6 +341,21 @@ pub fn pause_wait(shared: &Shared, args: &[Bytes]) -> Option<std::time::Duration
         }
     }
     Some(std::time::Duration::from_millis(until - now))
+}
+
+/// Passwords never reach monitors or the slowlog (Redis's
+/// `redactClientCommandArgument`): AUTH's arguments, HELLO's AUTH user and password.
+fn is_redacted(args: &[Bytes], i: usize) -> bool {
+    if args[0].eq_ignore_ascii_case(b"auth") {
+        return i >= 1;
+    }
+    if args[0].eq_ignore_ascii_case(b"hello") {
+        return args
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(b"auth"))
+            .is_some_and(|p| p > 0 && i > p && i <= p + 2);
+    }
+    false
 }
 
 /// How long a write must wait for a forkless snapshot whose capture queue is over
@@ -335,4 +396,5 @@ pub fn throttle_wait(
 pub fn begin_multi(client: &mut ClientState) {
     client.multi = Some(MultiState::default());
     client.info.in_multi.store(true, Ordering::Relaxed);
+    client.info.queued.store(0, Ordering::Relaxed);
 }

@@ -39,6 +39,16 @@ impl CommandError {
         CommandError::Custom(format!("ERR {text}"))
     }
 
+    /// Redis's `addReplySubcommandSyntaxError`: a known subcommand with the wrong number
+    /// of arguments (the subcommand as typed, the command upper-cased).
+    pub fn subcommand_syntax(args: &[bytes::Bytes]) -> CommandError {
+        CommandError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+            String::from_utf8_lossy(&args[1]),
+            String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
+        ))
+    }
+
     /// Redis's `ERR unknown command '…', with args beginning with: '…' '…' `.
     pub fn unknown_command(args: &[bytes::Bytes]) -> CommandError {
         let name = String::from_utf8_lossy(&args[0]);

@@ -48,7 +48,7 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     }
     let mut out = String::new();
     type Section = fn(&mut Ctx, &mut String);
-    let sections: [(&str, Section); 12] = [
+    let sections: [(&str, Section); 13] = [
         ("server", server),
         ("clients", clients),
         ("memory", memory_section),
@@ -59,11 +59,15 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         ("modules", |_, _| {}),
         ("commandstats", commandstats),
         ("errorstats", errorstats),
+        // Per-command latency histograms are not kept: the section is empty, as Redis's
+        // is with `latency-tracking no`.
+        ("latencystats", |_, _| {}),
         ("cluster", |_, o| o.push_str("cluster_enabled:0\r\n")),
         ("keyspace", keyspace),
     ];
     for (name, f) in sections {
-        let default_section = DEFAULT.contains(&name) || name == "commandstats";
+        let default_section =
+            DEFAULT.contains(&name) || name == "commandstats" || name == "latencystats";
         if !(wanted.iter().any(|w| w == name) || (all && default_section)) {
             continue;
         }
@@ -76,6 +80,7 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             "cpu" => "CPU".to_string(),
             "commandstats" => "Commandstats".into(),
             "errorstats" => "Errorstats".into(),
+            "latencystats" => "Latencystats".into(),
             _ => title,
         };
         let _ = write!(out, "# {title}\r\n");

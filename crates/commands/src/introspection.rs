@@ -1,4 +1,4 @@
-//! COMMAND (COUNT, INFO, DOCS, LIST, GETKEYS, HELP): the command table described to
+//! COMMAND (COUNT, INFO, DOCS, LIST, GETKEYS, GETKEYSANDFLAGS, HELP): the command table described to
 //! clients. redis-cli asks COMMAND DOCS at start-up for its hints.
 
 use bytes::Bytes;
@@ -43,6 +43,18 @@ static SUBCOMMANDS: &[CommandSpec] = &[
             "Extracts the key names from an arbitrary command.",
             "2.8.13",
         ),
+    CommandSpec::new(
+        "command|getkeysandflags",
+        -4,
+        LOADING | STALE,
+        "server",
+        getkeysandflags,
+    )
+    .lock(LockPlan::None)
+    .doc(
+        "Extracts the key names and access flags for an arbitrary command.",
+        "7.0.0",
+    ),
     CommandSpec::new("command|help", 2, LOADING | STALE, "server", help)
         .lock(LockPlan::None)
         .doc(
@@ -79,29 +91,59 @@ fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     Ok(help_reply(HELP))
 }
 
-/// ACL categories in Redis's style, derived from the flags and group.
+/// ACL categories derived from the flags and group (Redis's `setImplicitACLCategories`
+/// plus the group's own category), in Redis's `ACLCommandCategories` order.
 fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
-    let mut cats = Vec::new();
-    if spec.has(WRITE) {
-        cats.push("@write");
-    }
-    if spec.has(READONLY) {
-        cats.push("@read");
-    }
-    if spec.has(ADMIN) {
-        cats.push("@admin");
-        cats.push("@dangerous");
-    }
-    match spec.group {
-        "string" => cats.push("@string"),
-        "bitmap" => cats.push("@bitmap"),
-        "generic" => cats.push("@keyspace"),
-        "connection" => cats.push("@connection"),
-        "transactions" => cats.push("@transaction"),
-        _ => {}
-    }
-    cats.push(if spec.has(FAST) { "@fast" } else { "@slow" });
-    cats
+    // A container itself carries no category but @slow.
+    let group = if spec.subcommands.is_empty() {
+        match spec.group {
+            "generic" => "@keyspace",
+            "string" => "@string",
+            "bitmap" => "@bitmap",
+            "list" => "@list",
+            "hash" => "@hash",
+            "set" => "@set",
+            "sorted-set" => "@sortedset",
+            "hyperloglog" => "@hyperloglog",
+            "geo" => "@geo",
+            "stream" => "@stream",
+            "pubsub" => "@pubsub",
+            "connection" => "@connection",
+            "transactions" => "@transaction",
+            "scripting" => "@scripting",
+            _ => "",
+        }
+    } else {
+        ""
+    };
+    let order: [(&'static str, bool); 21] = [
+        ("@keyspace", group == "@keyspace"),
+        ("@read", spec.has(READONLY)),
+        ("@write", spec.has(WRITE)),
+        ("@set", group == "@set"),
+        ("@sortedset", group == "@sortedset"),
+        ("@list", group == "@list"),
+        ("@hash", group == "@hash"),
+        ("@string", group == "@string"),
+        ("@bitmap", group == "@bitmap"),
+        ("@hyperloglog", group == "@hyperloglog"),
+        ("@geo", group == "@geo"),
+        ("@stream", group == "@stream"),
+        ("@pubsub", spec.has(PUBSUB) || group == "@pubsub"),
+        ("@admin", spec.has(ADMIN)),
+        ("@fast", spec.has(FAST)),
+        ("@slow", !spec.has(FAST)),
+        ("@blocking", spec.has(BLOCKING)),
+        ("@dangerous", spec.has(ADMIN)),
+        ("@connection", group == "@connection"),
+        ("@transaction", group == "@transaction"),
+        ("@scripting", group == "@scripting"),
+    ];
+    order
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 fn command_info(spec: &'static CommandSpec) -> Reply {
@@ -112,7 +154,7 @@ fn command_info(spec: &'static CommandSpec) -> Reply {
         .collect();
     let key_specs = if spec.first_key > 0 {
         vec![Reply::Map(vec![
-            (Reply::bulk("flags"), Reply::Array(vec![])),
+            (Reply::bulk("flags"), key_flags(spec)),
             (
                 Reply::bulk("begin_search"),
                 Reply::Map(vec![
@@ -164,10 +206,23 @@ fn command_info(spec: &'static CommandSpec) -> Reply {
                 .map(Reply::simple)
                 .collect(),
         ),
-        Reply::Array(vec![]),
-        Reply::Array(key_specs),
-        Reply::Array(spec.subcommands.iter().map(command_info).collect()),
+        // Tips, key specs and subcommands are RESP3 sets in Redis 7.0.
+        Reply::Set(vec![]),
+        Reply::Set(key_specs),
+        Reply::Set(spec.subcommands.iter().map(command_info).collect()),
     ])
+}
+
+/// Key-spec access flags. The table has no per-key-spec flags, so they are derived from
+/// the command's flags: exact for plain reads (RO access) and read-modify-writes (RW
+/// access update); Redis is finer for some writers (DEL's RM delete, SET's OW).
+fn key_flags(spec: &CommandSpec) -> Reply {
+    let names: &[&'static str] = if spec.has(WRITE) {
+        &["RW", "access", "update"]
+    } else {
+        &["RO", "access"]
+    };
+    Reply::Set(names.iter().map(|n| Reply::simple(n)).collect())
 }
 
 fn all(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
@@ -241,7 +296,14 @@ fn docs(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn list(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let names = ctx.shared.commands.top_level().map(|s| s.name);
+    // Subcommands are listed too (`config|get`), as in Redis.
+    let specs = || {
+        ctx.shared
+            .commands
+            .top_level()
+            .flat_map(|s| std::iter::once(s).chain(s.subcommands.iter()))
+    };
+    let names = specs().map(|s| s.name);
     let filtered: Vec<&str> = match args.len() {
         2 => names.collect(),
         5 if is(&args[2], "filterby") => {
@@ -252,9 +314,7 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
                     .collect()
             } else if is(&args[3], "aclcat") {
                 let cat = format!("@{}", lower(value));
-                ctx.shared
-                    .commands
-                    .top_level()
+                specs()
                     .filter(|s| acl_categories(s).contains(&cat.as_str()))
                     .map(|s| s.name)
                     .collect()
@@ -272,6 +332,21 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn getkeys(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let (_, keys) = keys_of(ctx, args)?;
+    Ok(Reply::Array(keys))
+}
+
+fn getkeysandflags(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let (spec, keys) = keys_of(ctx, args)?;
+    Ok(Reply::Array(
+        keys.into_iter()
+            .map(|k| Reply::Array(vec![k, key_flags(spec)]))
+            .collect(),
+    ))
+}
+
+/// The command in `args[2..]` and its key arguments, with Redis's GETKEYS errors.
+fn keys_of(ctx: &Ctx, args: &[Bytes]) -> Result<(&'static CommandSpec, Vec<Reply>), CommandError> {
     let cmd = &args[2..];
     let Some((_, spec)) = ctx.shared.commands.lookup(&cmd[0]) else {
         return Err(CommandError::err("Invalid command specified"));
@@ -296,5 +371,5 @@ fn getkeys(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if keys.is_empty() {
         return Err(CommandError::err("The command has no key arguments"));
     }
-    Ok(Reply::Array(keys))
+    Ok((spec, keys))
 }

@@ -1,5 +1,5 @@
 //! The latency monitor: events slower than `latency-monitor-threshold` ms, kept per event
-//! name (LATEST, HISTORY, RESET, DOCTOR, HELP), like Redis's latency.c.
+//! name (LATEST, HISTORY, RESET, DOCTOR, GRAPH, HELP), like Redis's latency.c.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -91,6 +91,15 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "Returns a human-readable latency analysis report.",
         "2.8.13",
     ),
+    CommandSpec::new(
+        "latency|graph",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        graph,
+    )
+    .lock(LockPlan::None)
+    .doc("Returns a latency graph for an event.", "2.8.13"),
     CommandSpec::new("latency|help", 2, LOADING | STALE, "server", help)
         .lock(LockPlan::None)
         .doc(
@@ -174,6 +183,11 @@ fn reset(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn doctor(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    if ctx.settings().latency_monitor_threshold == 0 {
+        return Ok(Reply::Verbatim(Bytes::from_static(
+            b"I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n",
+        )));
+    }
     let events = ctx.shared.latency.events.lock();
     let text = if events.is_empty() {
         "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep tonight.\n".to_string()
@@ -190,6 +204,27 @@ fn doctor(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
         }
         t
     };
-    let _ = CommandError::Syntax;
     Ok(Reply::Verbatim(Bytes::from(text)))
+}
+
+/// LATENCY GRAPH: the samples as text (a plain listing, not Redis's ASCII-art chart).
+fn graph(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let name = String::from_utf8_lossy(&args[2]);
+    let events = ctx.shared.latency.events.lock();
+    let Some(s) = events.iter().find(|(n, _)| **n == name).map(|(_, s)| s) else {
+        return Err(CommandError::err(format!(
+            "No samples available for event '{name}'"
+        )));
+    };
+    let high = s.samples.iter().map(|x| x.1).max().unwrap_or(0);
+    let low = s.samples.iter().map(|x| x.1).min().unwrap_or(0);
+    let mut out = format!(
+        "{name} - high {high} ms, low {low} ms (all time high {} ms)\n{}\n",
+        s.max,
+        "-".repeat(80)
+    );
+    for (t, ms) in &s.samples {
+        out.push_str(&format!("{t} {ms}ms\n"));
+    }
+    Ok(Reply::Verbatim(Bytes::from(out)))
 }

@@ -115,6 +115,9 @@ fn slowlog_help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 }
 
 fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    if args.len() > 3 {
+        return Err(crate::error::CommandError::subcommand_syntax(args));
+    }
     let count = match args.get(2) {
         None => 10,
         Some(a) => {

@@ -48,7 +48,12 @@ impl ServerStats {
     /// Counts an error reply under its prefix (`ERR`, `WRONGTYPE`, …).
     pub fn record_error(&self, text: &str) {
         let prefix = text.split(' ').next().unwrap_or("ERR");
-        *self.errors.lock().entry(prefix.to_string()).or_default() += 1;
+        let mut errors = self.errors.lock();
+        // Redis stops adding new codes at 128 so hostile input cannot grow the table.
+        if errors.len() >= 128 && !errors.contains_key(prefix) {
+            return;
+        }
+        *errors.entry(prefix.to_string()).or_default() += 1;
     }
 
     /// Takes one sample for the instantaneous_* rates (Redis samples 16 times, 100 ms apart).

@@ -141,7 +141,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         ..opt("requirepass", OptionKind::Str, "")
     },
     // Clients and limits
-    opt("maxclients", int(1, INT_MAX), "10000"),
+    opt("maxclients", int(1, u32::MAX as i64), "10000"),
     opt(
         "proto-max-bulk-len",
         OptionKind::Memory {
@@ -234,6 +234,22 @@ impl OptionSpec {
     /// canonical string CONFIG GET will show. Errors are Redis's texts.
     pub fn canonical(&self, args: &[&str]) -> Result<String, String> {
         let single = || args.join(" ");
+        match self.name {
+            "notify-keyspace-events" => return canonical_notify(&single()),
+            // Redis clamps hz to CONFIG_MIN_HZ..CONFIG_MAX_HZ and shows the clamped value.
+            "hz" => {
+                let v = single();
+                let n: i64 =
+                    parse_int_or_memory(&v).ok_or("argument couldn't be parsed into an integer")?;
+                if n < 0 {
+                    return Err(format!(
+                        "argument must be between 0 and {INT_MAX} inclusive"
+                    ));
+                }
+                return Ok(n.clamp(1, 500).to_string());
+            }
+            _ => {}
+        }
         match self.kind {
             OptionKind::Bool => match single().to_ascii_lowercase().as_str() {
                 "yes" => Ok("yes".into()),
@@ -286,6 +302,34 @@ impl OptionSpec {
 /// is separate, but plain integers like `hz 10` must parse).
 fn parse_int_or_memory(v: &str) -> Option<i64> {
     v.parse::<i64>().ok()
+}
+
+/// `notify-keyspace-events` in Redis's canonical letter order
+/// (`keyspaceEventsStringToFlags` then `keyspaceEventsFlagsToString`).
+fn canonical_notify(v: &str) -> Result<String, String> {
+    const CLASSES: &str = "g$lshzxetdn";
+    let mut set = std::collections::BTreeSet::new();
+    for c in v.chars() {
+        match c {
+            // `A` = every class but `n` (new keys).
+            'A' => set.extend("g$lshzxetd".chars()),
+            'K' | 'E' | 'm' => {
+                set.insert(c);
+            }
+            c if CLASSES.contains(c) => {
+                set.insert(c);
+            }
+            _ => return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
+        }
+    }
+    let mut out = String::new();
+    if "g$lshzxetd".chars().all(|c| set.contains(&c)) {
+        out.push('A');
+    } else {
+        out.extend(CLASSES.chars().filter(|c| set.contains(c)));
+    }
+    out.extend("KEm".chars().filter(|c| set.contains(c)));
+    Ok(out)
 }
 
 fn canonical_save(args: &[&str]) -> Result<String, String> {

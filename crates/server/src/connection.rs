@@ -42,14 +42,21 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         loop {
             match parser.next(&mut rbuf, client.authenticated) {
                 Ok(Some(args)) => {
-                    while let Some(wait) = snapkv_commands::dispatch::pause_wait(&shared, &args) {
+                    // (Hot path: one atomic load when no CLIENT PAUSE is on.)
+                    while shared.pause.until_ms.load(Ordering::Relaxed) != 0 {
+                        // Registered before the check, so an UNPAUSE in between wakes us.
+                        let lifted = shared.pause.notify.notified();
+                        let Some(wait) = snapkv_commands::dispatch::pause_wait(&shared, &args)
+                        else {
+                            break;
+                        };
                         // Replies so far go out before this client waits out the pause.
                         if write_out(&shared, &mut stream, &mut wbuf).await.is_err() {
                             break 'conn;
                         }
                         tokio::select! {
                             _ = tokio::time::sleep(wait) => {}
-                            _ = shared.pause.notify.notified() => {}
+                            _ = lifted => {}
                         }
                     }
                     if let Some(wait) =

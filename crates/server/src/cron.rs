@@ -47,10 +47,16 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
         } else {
             0
         };
+        let spent_ms = tick.elapsed().as_millis() as u64;
         shared
             .stats
             .expire_cycle_cpu_ms
-            .fetch_add(tick.elapsed().as_millis() as u64, Ordering::Relaxed);
+            .fetch_add(spent_ms, Ordering::Relaxed);
+        // LATENCY's expire-cycle event, as Redis records it.
+        let threshold = settings.latency_monitor_threshold;
+        if threshold > 0 && spent_ms >= threshold {
+            shared.latency.record("expire-cycle", spent_ms);
+        }
         if expired > 0 {
             tracing::debug!("active expiry removed {expired} keys");
         }
