@@ -74,9 +74,12 @@ fn main() {
         eprintln!("Can't chdir to '{}': {e}", settings.dir);
         std::process::exit(1);
     }
+    // io-threads 0 (the default) = one per core but one: measured on 2 cores with
+    // benches/compare-redis.sh, one worker beat two at -P 1 (the spare core serves the
+    // kernel's network work, the cron and snapshot threads); see the README.
     let threads = if settings.io_threads == 0 {
         std::thread::available_parallelism()
-            .map(|n| n.get())
+            .map(|n| n.get().saturating_sub(1).max(1))
             .unwrap_or(1)
     } else {
         settings.io_threads
