@@ -110,7 +110,8 @@ def run(kind, method, args):
                "--appendonly", "no", "--dir", d]
     else:
         cmd = [os.path.join(ROOT, "target/release/snapkv-server"), "--port", str(port),
-               "--bind", "127.0.0.1", "--save", "", "--dir", d, "--snapshot-method", method]
+               "--bind", "127.0.0.1", "--save", "", "--dir", d, "--snapshot-method", method,
+               *args.snapkv_arg]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
@@ -160,6 +161,10 @@ def main():
     p.add_argument("--scale", type=float, default=0.1)
     p.add_argument("--keys", type=int, default=0)
     p.add_argument("--value-size", type=int, default=500)
+    p.add_argument("--servers", default="redis,fork,forkless",
+                   help="which of redis, fork, forkless to run")
+    p.add_argument("--snapkv-arg", action="append", default=[],
+                   help="extra snapkv-server argument (repeatable), e.g. --snapkv-arg=--snapshot-throttle-max-delay --snapkv-arg=2")
     args = p.parse_args()
     if not args.keys:
         args.keys = int(1_730_000 * args.scale)
@@ -168,7 +173,9 @@ def main():
             sys.exit(f"{tool} not found (apt-get install redis-server redis-tools)")
     subprocess.run(["cargo", "build", "--release", "--locked", "-p", "snapkv-server"], cwd=ROOT,
                    check=True, capture_output=True)
-    rows = [run("redis", "bgsave", args), run("snapkv", "fork", args), run("snapkv", "forkless", args)]
+    wanted = args.servers.split(",")
+    rows = [run("redis", "bgsave", args)] if "redis" in wanted else []
+    rows += [run("snapkv", m, args) for m in ("fork", "forkless") if m in wanted]
     print(f"{args.keys} keys x {args.value_size} B; SET load: 20 clients, random keys")
     print(f"{'server':18} {'RSS MB':>7} {'snap s':>7} {'peak +MB':>9} {'+%':>6} "
           f"{'base rps':>9} {'snap rps':>9} {'ratio':>6} {'p50':>6} {'p99':>6} {'max ms':>7} {'base p99/max':>13}")
