@@ -120,6 +120,12 @@ def run(kind, method, args):
             time.sleep(0.05)
         fill(port, args.keys, args.value_size)
         base_rss = rss_kb(server.pid)
+        # The same snapshot with no load, for the "finishes within 2x" comparison.
+        t0 = time.monotonic()
+        assert "started" in cli(port, "BGSAVE")
+        while info(port, "persistence").get("rdb_bgsave_in_progress") != "0":
+            time.sleep(0.01)
+        unloaded = time.monotonic() - t0
         requests = max(args.keys, 200000)
         baseline = bench(port, args.keys, args.value_size, requests)
 
@@ -146,6 +152,7 @@ def run(kind, method, args):
             "rss_mb": base_rss / 1024,
             "growth_mb": (peak - base_rss) / 1024,
             "duration_s": duration,
+            "unloaded_s": unloaded,
             "status": status,
             "baseline": baseline,
             "during": result["load"],
@@ -177,11 +184,11 @@ def main():
     rows = [run("redis", "bgsave", args)] if "redis" in wanted else []
     rows += [run("snapkv", m, args) for m in ("fork", "forkless") if m in wanted]
     print(f"{args.keys} keys x {args.value_size} B; SET load: 20 clients, random keys")
-    print(f"{'server':18} {'RSS MB':>7} {'snap s':>7} {'peak +MB':>9} {'+%':>6} "
+    print(f"{'server':18} {'RSS MB':>7} {'idle s':>7} {'snap s':>7} {'peak +MB':>9} {'+%':>6} "
           f"{'base rps':>9} {'snap rps':>9} {'ratio':>6} {'p50':>6} {'p99':>6} {'max ms':>7} {'base p99/max':>13}")
     for r in rows:
         b, d = r["baseline"], r["during"]
-        print(f"{r['name']:18} {r['rss_mb']:7.0f} {r['duration_s']:7.2f} {r['growth_mb']:9.1f} "
+        print(f"{r['name']:18} {r['rss_mb']:7.0f} {r['unloaded_s']:7.2f} {r['duration_s']:7.2f} {r['growth_mb']:9.1f} "
               f"{100 * r['growth_mb'] / max(r['rss_mb'], 1):5.1f}% {b[0]:9.0f} {d[0]:9.0f} "
               f"{d[0] / b[0]:6.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
               + ("" if r["status"] == "ok" else f"  (save status {r['status']})"))
