@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use snapkv_e2e::{temp_dir, Conn, Kind, Server, Value};
+use snapkv_e2e::{temp_dir, temp_files, Conn, Kind, Server, Value};
 
 const PAIRS: usize = 50_000;
 
@@ -200,11 +200,7 @@ fn failed_bgsave_refuses_writes_until_a_save_succeeds() {
     );
     assert_eq!(c.cmd(&["GET", "k"]), Value::Bulk(b"v".to_vec()));
     // No temp file left behind.
-    assert!(!std::fs::read_dir(&dir).unwrap().any(|e| e
-        .unwrap()
-        .file_name()
-        .to_string_lossy()
-        .starts_with("temp-")));
+    assert!(temp_files(&dir).is_empty());
     // Fixed: the next save succeeds and writes are accepted again.
     c.cmd(&["CONFIG", "SET", "dbfilename", "dump.rdb"]);
     assert_eq!(
@@ -290,11 +286,7 @@ fn killing_the_fork_child_keeps_the_old_dump_and_removes_its_temp_file() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), old);
-    let temps: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
-        .collect();
+    let temps = temp_files(&dir);
     assert!(temps.is_empty(), "temp files left: {temps:?}");
     drop(s);
     std::fs::remove_dir_all(&dir).ok();

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use snapkv_e2e::{temp_dir, Kind, Server, Value};
+use snapkv_e2e::{temp_dir, temp_files, Kind, Server, Value};
 
 fn fill(c: &mut snapkv_e2e::Conn) {
     for db in 0..3 {
@@ -55,11 +55,7 @@ fn save_then_restart_loads_everything() {
         let info = c.cmd(&["INFO", "persistence"]).as_str();
         assert!(info.contains("rdb_changes_since_last_save:0"), "{info}");
         assert!(dir.join("dump.rdb").exists());
-        assert!(!std::fs::read_dir(&dir).unwrap().any(|e| e
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with("temp-")));
+        assert!(temp_files(&dir).is_empty());
     }
     let s = Server::start_in(Kind::Snapkv, &dir, &[]);
     check(&mut s.conn());
@@ -136,16 +132,7 @@ fn failed_save_keeps_the_old_dump_and_no_temp_file() {
     c.cmd(&["CONFIG", "SET", "dbfilename", "blocked"]);
     assert_eq!(c.cmd(&["SAVE"]), Value::Error("ERR".into()));
     assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), old);
-    let temps = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("temp-")
-        })
-        .count();
+    let temps = temp_files(&dir).len();
     assert_eq!(temps, 0, "temp file left behind");
     c.cmd(&["CONFIG", "SET", "dbfilename", "dump.rdb"]);
     assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
@@ -286,12 +273,7 @@ fn kill_9_mid_save_keeps_the_previous_dump_and_cleans_the_temp_file() {
     c.send(&["BGSAVE"]);
     // Kill as soon as the temp file exists.
     let start = std::time::Instant::now();
-    while !std::fs::read_dir(&dir).unwrap().any(|e| {
-        e.unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with("temp-")
-    }) {
+    while temp_files(&dir).is_empty() {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "no temp file appeared"
@@ -311,16 +293,7 @@ fn kill_9_mid_save_keeps_the_previous_dump_and_cleans_the_temp_file() {
         s.conn().cmd(&["GET", "marker"]),
         Value::Bulk(b"old".to_vec())
     );
-    let temps = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("temp-")
-        })
-        .count();
+    let temps = temp_files(&dir).len();
     assert_eq!(temps, 0, "stale temp file not removed at start-up");
     drop(s);
     std::fs::remove_dir_all(&dir).ok();

@@ -186,6 +186,18 @@ pub fn redis_binary() -> PathBuf {
     panic!("redis-server not found in PATH: the differential tests need a real Redis 7.0 (apt-get install redis-server; tests/run.sh does it)");
 }
 
+/// Names of the `temp-*.rdb` files of interrupted or running saves in `dir`.
+pub fn temp_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("temp-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A fresh empty directory under the system temp dir.
 pub fn temp_dir(tag: &str) -> PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -267,14 +267,15 @@ fn persistence(ctx: &mut Ctx, o: &mut String) {
     let (totals, _) = shard_totals(ctx);
     let p = &ctx.shared.persistence;
     let loading_fields = p.loading.lock().as_ref().map(|(pr, total, start)| {
-        let loaded = pr.bytes_read();
+        let loaded = pr.as_ref().map_or(0, |pr| pr.bytes_read());
+        let keys = pr.as_ref().map_or(0, |pr| pr.keys_loaded());
         let now = snapkv_keyspace::clock::now_ms() / 1000;
         let elapsed = now.saturating_sub(*start).max(1);
         let perc = if *total > 0 { loaded as f64 * 100.0 / *total as f64 } else { 0.0 };
         let eta = (total.saturating_sub(loaded) * elapsed).checked_div(loaded).unwrap_or(1);
         format!(
             "loading_start_time:{start}\r\nloading_total_bytes:{total}\r\nloading_rdb_used_mem:0\r\nloading_loaded_bytes:{loaded}\r\nloading_loaded_perc:{perc:.2}\r\nloading_eta_seconds:{eta}\r\nloading_loaded_keys:{}\r\n",
-            pr.keys_loaded()
+            keys
         )
     });
     let running = p.bgsave_in_progress.load(Relaxed);

@@ -192,7 +192,7 @@ pub struct PersistenceState {
     pub writes_delayed: AtomicU64,
     pub write_delay_us: AtomicU64,
     /// While loading at start-up: (progress, file size, start time in Unix seconds).
-    pub loading: Mutex<Option<(std::sync::Arc<snapkv_rdb::Progress>, u64, u64)>>,
+    pub loading: Mutex<Option<(Option<std::sync::Arc<snapkv_rdb::Progress>>, u64, u64)>>,
 }
 
 pub struct Shared {

@@ -156,6 +156,14 @@ async fn run(shared: Arc<Shared>, workers: workers::SharedWorkers) -> i32 {
         workers.len()
     );
     tracing::info!("Ready to accept connections tcp");
+    // Clients may connect before the load below starts: they must see "loading" already.
+    if let Ok(meta) = std::fs::metadata(&settings.dbfilename) {
+        let now = snapkv_keyspace::clock::now_ms() / 1000;
+        *shared.persistence.loading.lock() = Some((None, meta.len(), now));
+        shared
+            .loading
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     for l in listeners {
         tokio::spawn(listener::accept_loop(shared.clone(), l, workers.clone()));
     }
@@ -193,12 +201,11 @@ fn load_dump(shared: &Shared) -> Result<(), String> {
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    // `run` flagged the load (and its size) before accepting clients.
     let result = snapkv_snapshot::load_file(&shared.keyspace, path, |progress| {
-        let now = snapkv_keyspace::clock::now_ms() / 1000;
-        *shared.persistence.loading.lock() = Some((progress, total, now));
-        // Flagged only once the progress is published: loading:1 always has its fields.
-        shared.loading.store(true, Relaxed);
+        if let Some(l) = shared.persistence.loading.lock().as_mut() {
+            l.0 = Some(progress);
+        }
     });
     *shared.persistence.loading.lock() = None;
     shared.loading.store(false, Relaxed);
