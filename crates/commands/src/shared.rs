@@ -164,6 +164,9 @@ pub struct Pause {
 
 /// Persistence status shared with the snapshot engines (INFO persistence, LASTSAVE,
 /// MISCONF).
+/// (progress, file size, start time in Unix seconds) of a start-up load.
+pub type LoadingState = (Option<std::sync::Arc<snapkv_rdb::Progress>>, u64, u64);
+
 #[derive(Default)]
 pub struct PersistenceState {
     pub lastsave_secs: AtomicU64,
@@ -191,8 +194,9 @@ pub struct PersistenceState {
     /// Writes delayed, and their total delay in µs, during the current/last snapshot.
     pub writes_delayed: AtomicU64,
     pub write_delay_us: AtomicU64,
-    /// While loading at start-up: (progress, file size, start time in Unix seconds).
-    pub loading: Mutex<Option<(Option<std::sync::Arc<snapkv_rdb::Progress>>, u64, u64)>>,
+    /// While loading at start-up: (progress once the file is open, file size, start
+    /// time in Unix seconds).
+    pub loading: Mutex<Option<LoadingState>>,
 }
 
 pub struct Shared {
