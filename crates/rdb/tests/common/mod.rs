@@ -62,9 +62,23 @@ pub struct Redis {
     conn: BufReader<TcpStream>,
 }
 
+/// A port nobody listens on now and that this process never handed out before: tests
+/// run in parallel threads, and the kernel may give a just-released port to the next
+/// caller, which would let one test talk to another test's server.
 fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().unwrap().port()
+    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+        let port = l.local_addr().expect("local addr").port();
+        if HANDED_OUT
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(port)
+        {
+            return port;
+        }
+    }
 }
 
 pub fn require_tool(name: &str) {
