@@ -24,26 +24,23 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Asynchronously saves the database(s) to disk.", "1.0.0"),
 ];
 
+/// The RDB writer options the configuration asks for (`rdbcompression`, `rdbchecksum`).
+fn write_options(settings: &snapkv_config::Settings) -> snapkv_rdb::WriteOptions {
+    snapkv_rdb::WriteOptions {
+        compression: settings.rdbcompression,
+        checksum: settings.rdbchecksum,
+        ..Default::default()
+    }
+}
+
 /// Writes the whole keyspace (every shard held by `locked`) to `dir/dbfilename`,
 /// crash-safely, and records the save. The working directory is `dir` (as in Redis).
 pub fn save_locked(shared: &Shared, locked: &mut Locked<'_>) -> Result<SaveStats, String> {
     let settings = shared.config.settings();
-    let sink = FileSink::new(std::path::Path::new("."), &settings.dbfilename);
-    let out = sink.open().map_err(|e| e.to_string())?;
-    let opts = snapkv_rdb::WriteOptions {
-        compression: settings.rdbcompression,
-        checksum: settings.rdbchecksum,
-        ..Default::default()
-    };
+    let opts = write_options(&settings);
     let used = snapkv_keyspace::memory::used_memory_now();
-    let (out, stats) = match write_locked(locked, out, opts, used) {
-        Ok(x) => x,
-        Err(e) => {
-            sink.abort();
-            return Err(format!("Write error saving DB on disk: {e}"));
-        }
-    };
-    sink.commit(out).map_err(|e| e.to_string())?;
+    let stats = FileSink::new(std::path::Path::new("."), &settings.dbfilename)
+        .write_with(|out| write_locked(locked, out, opts, used))?;
     for db in 0..shared.keyspace.databases() {
         locked.for_each_shard(db, |v| v.shard.stats.dirty = 0);
     }
@@ -131,11 +128,7 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         return Err("the server is shutting down".into());
     };
     let settings = shared.config.settings();
-    let opts = snapkv_rdb::WriteOptions {
-        compression: settings.rdbcompression,
-        checksum: settings.rdbchecksum,
-        ..Default::default()
-    };
+    let opts = write_options(&settings);
     let dirty_at_start = shared.keyspace.dirty_per_shard();
     let started = snapkv_keyspace::clock::now_ms();
     p.bgsave_started_ms.store(started, Relaxed);
@@ -200,23 +193,17 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         .name("snapkv-bgsave".into())
         .spawn(move || {
             let s = &*me;
-            let sink = FileSink::new(std::path::Path::new("."), &settings.dbfilename);
-            let result = sink.open().map_err(|e| e.to_string()).and_then(|out| {
-                match snapkv_snapshot::forkless::run(
-                    &s.keyspace,
-                    &capture,
-                    epoch,
-                    out,
-                    opts,
-                    &progress,
-                ) {
-                    Ok((out, stats)) => sink.commit(out).map(|_| stats).map_err(|e| e.to_string()),
-                    Err(e) => {
-                        sink.abort();
-                        Err(e.to_string())
-                    }
-                }
-            });
+            let result =
+                FileSink::new(std::path::Path::new("."), &settings.dbfilename).write_with(|out| {
+                    snapkv_snapshot::forkless::run(
+                        &s.keyspace,
+                        &capture,
+                        epoch,
+                        out,
+                        opts,
+                        &progress,
+                    )
+                });
             s.persistence
                 .last_cow_entries
                 .store(capture.captured_by_writers.load(Relaxed), Relaxed);

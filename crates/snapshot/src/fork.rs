@@ -6,7 +6,7 @@
 //! reaps the child on a thread.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::time::Instant;
 
@@ -75,16 +75,8 @@ fn child(
     wr: OwnedFd,
 ) -> i32 {
     let mut report = std::fs::File::from(wr);
-    let sink = FileSink::new(Path::new("."), dbfilename);
-    let result = sink.open().map_err(|e| e.to_string()).and_then(|out| {
-        match write_locked(locked, out, opts, used_mem) {
-            Ok((out, stats)) => sink.commit(out).map(|_| stats).map_err(|e| e.to_string()),
-            Err(e) => {
-                sink.abort();
-                Err(e.to_string())
-            }
-        }
-    });
+    let result = FileSink::new(Path::new("."), dbfilename)
+        .write_with(|out| write_locked(locked, out, opts, used_mem));
     let cow = private_dirty();
     let (line, code) = match result {
         Ok(s) => (format!("ok {} {} {cow}\n", s.keys, s.bytes), 0),
@@ -141,15 +133,4 @@ impl ForkChild {
             }),
         }
     }
-
-    pub fn raw_fd(&self) -> i32 {
-        self.report.as_raw_fd()
-    }
-}
-
-// `FromRawFd` keeps the import list honest for platforms where `From<OwnedFd>` is absent.
-#[allow(dead_code)]
-fn _assert_fd_traits(fd: i32) -> std::fs::File {
-    // SAFETY: never called; documents the conversion used above.
-    unsafe { std::fs::File::from_raw_fd(fd) }
 }

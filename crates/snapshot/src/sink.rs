@@ -87,6 +87,22 @@ impl FileSink {
         result
     }
 
+    /// Writes a snapshot through the temp file: `write` gets the open file and returns it
+    /// with its result; success commits, any failure removes the temp file.
+    pub fn write_with<T, E: std::fmt::Display>(
+        &self,
+        write: impl FnOnce(BufWriter<File>) -> Result<(BufWriter<File>, T), E>,
+    ) -> Result<T, String> {
+        let out = self.open().map_err(|e| e.to_string())?;
+        match write(out) {
+            Ok((out, value)) => self.commit(out).map(|_| value).map_err(|e| e.to_string()),
+            Err(e) => {
+                self.abort();
+                Err(format!("Write error saving DB on disk: {e}"))
+            }
+        }
+    }
+
     /// Drops a failed attempt: the temp file goes, the previous dump stays.
     pub fn abort(&self) {
         let _ = std::fs::remove_file(&self.temp);
