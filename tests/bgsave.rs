@@ -35,20 +35,26 @@ fn bulk(s: &str) -> String {
     format!("${}\r\n{s}\r\n", s.len())
 }
 
-fn wait_bgsave(c: &mut Conn) {
+/// Waits for the running background save to end; returns INFO persistence then.
+fn bgsave_finished(c: &mut Conn) -> String {
     let start = Instant::now();
     loop {
         let info = c.cmd(&["INFO", "persistence"]).as_str();
         if info.contains("rdb_bgsave_in_progress:0") {
-            assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
-            return;
+            return info;
         }
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "BGSAVE did not finish"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Waits for the running background save, which must succeed.
+fn wait_bgsave(c: &mut Conn) {
+    let info = bgsave_finished(c);
+    assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
 }
 
 /// Every a:i equals b:i in the server at `port` (which loaded the snapshot).
@@ -183,16 +189,8 @@ fn failed_bgsave_refuses_writes_until_a_save_succeeds() {
         c.cmd(&["BGSAVE"]),
         Value::Simple("Background saving started".into())
     );
-    let start = Instant::now();
-    loop {
-        let info = c.cmd(&["INFO", "persistence"]).as_str();
-        if info.contains("rdb_bgsave_in_progress:0") {
-            assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let info = bgsave_finished(&mut c);
+    assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
     let err = c.cmd(&["SET", "k", "w"]);
     assert!(
         matches!(&err, Value::Error(e) if e.starts_with("MISCONF ")),
@@ -275,16 +273,8 @@ fn killing_the_fork_child_keeps_the_old_dump_and_removes_its_temp_file() {
         .args(["-9", &child])
         .status()
         .unwrap();
-    let start = Instant::now();
-    loop {
-        let info = c.cmd(&["INFO", "persistence"]).as_str();
-        if info.contains("rdb_bgsave_in_progress:0") {
-            assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let info = bgsave_finished(&mut c);
+    assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
     assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), old);
     let temps = temp_files(&dir);
     assert!(temps.is_empty(), "temp files left: {temps:?}");
