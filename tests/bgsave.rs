@@ -12,27 +12,17 @@ use snapkv_e2e::{temp_dir, temp_files, Conn, Kind, Server, Value};
 const PAIRS: usize = 50_000;
 
 fn pipeline_mset(c: &mut Conn, start: usize, n: usize, tag: &str) {
-    let mut wire = Vec::new();
-    for i in start..start + n {
+    let replies = c.pipeline((start..start + n).map(|i| {
         let v = format!("{tag}-{i}");
-        for part in [
-            "*5\r\n$4\r\nMSET\r\n".to_string(),
-            bulk(&format!("a:{i}")),
-            bulk(&v),
-            bulk(&format!("b:{i}")),
-            bulk(&v),
-        ] {
-            wire.extend_from_slice(part.as_bytes());
-        }
-    }
-    c.send_raw(&wire);
-    for _ in 0..n {
-        assert_eq!(c.read().unwrap(), Value::Simple("OK".into()));
-    }
-}
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{s}\r\n", s.len())
+        vec![
+            "MSET".to_string(),
+            format!("a:{i}"),
+            v.clone(),
+            format!("b:{i}"),
+            v,
+        ]
+    }));
+    assert!(replies.iter().all(|r| *r == Value::Simple("OK".into())));
 }
 
 /// Waits for the running background save to end; returns INFO persistence then.

@@ -167,22 +167,13 @@ fn unloadable_dumps_stop_startup_with_a_clear_error() {
 fn big_dump(dir: &std::path::Path, n: usize) {
     let r = Server::start_in(Kind::Redis, dir, &[]);
     let mut c = r.conn();
-    let mut wire = Vec::new();
-    for i in 0..n {
-        let (k, v) = (format!("key:{i}"), format!("{i}-{}", "v".repeat(90)));
-        wire.extend_from_slice(
-            format!(
-                "*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n",
-                k.len(),
-                v.len()
-            )
-            .as_bytes(),
-        );
-    }
-    c.send_raw(&wire);
-    for _ in 0..n {
-        c.read().unwrap();
-    }
+    c.pipeline((0..n).map(|i| {
+        vec![
+            "SET".to_string(),
+            format!("key:{i}"),
+            format!("{i}-{}", "v".repeat(90)),
+        ]
+    }));
     assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
 }
 
@@ -254,22 +245,7 @@ fn kill_9_mid_save_keeps_the_previous_dump_and_cleans_the_temp_file() {
     c.cmd(&["SET", "marker", "old"]);
     assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
     let old = std::fs::read(dir.join("dump.rdb")).unwrap();
-    let mut wire = Vec::new();
-    for i in 0..300_000 {
-        let (k, v) = (format!("k{i}"), "z".repeat(200));
-        wire.extend_from_slice(
-            format!(
-                "*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n",
-                k.len(),
-                v.len()
-            )
-            .as_bytes(),
-        );
-    }
-    c.send_raw(&wire);
-    for _ in 0..300_000 {
-        c.read().unwrap();
-    }
+    c.pipeline((0..300_000).map(|i| vec!["SET".to_string(), format!("k{i}"), "z".repeat(200)]));
     c.send(&["BGSAVE"]);
     // Kill as soon as the temp file exists.
     let start = std::time::Instant::now();

@@ -388,6 +388,17 @@ impl Drop for Server {
     }
 }
 
+/// Appends one command as a RESP multibulk.
+fn encode_command<A: AsRef<[u8]>>(args: &[A], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        let a = a.as_ref();
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// A blocking RESP connection.
 pub struct Conn {
     pub stream: TcpStream,
@@ -433,14 +444,29 @@ impl Conn {
     }
 
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) {
-        let mut out = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            let a = a.as_ref();
-            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            out.extend_from_slice(a);
-            out.extend_from_slice(b"\r\n");
+        let mut out = Vec::new();
+        encode_command(args, &mut out);
+        self.send_raw(&out);
+    }
+
+    /// Sends every command in one write (pipelining) and reads all their replies.
+    pub fn pipeline<A: AsRef<[u8]>>(
+        &mut self,
+        commands: impl IntoIterator<Item = Vec<A>>,
+    ) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut n = 0;
+        for args in commands {
+            encode_command(&args, &mut out);
+            n += 1;
         }
         self.send_raw(&out);
+        (0..n)
+            .map(|_| {
+                self.read()
+                    .unwrap_or_else(|e| Value::Error(format!("<io: {e}>")))
+            })
+            .collect()
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
