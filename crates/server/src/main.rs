@@ -124,6 +124,7 @@ fn main() {
 
 async fn run(shared: Arc<Shared>, workers: workers::SharedWorkers) -> i32 {
     let settings = shared.config.settings();
+    let mut signals = shutdown::Signals::install();
     let listeners = match listener::bind(&settings).await {
         Ok(l) => l,
         Err(e) => {
@@ -170,13 +171,22 @@ async fn run(shared: Arc<Shared>, workers: workers::SharedWorkers) -> i32 {
     // Load while already listening: clients get -LOADING (and INFO the progress) until
     // the dataset is in; a file that cannot be loaded stops the server.
     let s = shared.clone();
-    let loaded = tokio::task::spawn_blocking(move || load_dump(&s)).await;
+    let loading = tokio::task::spawn_blocking(move || load_dump(&s));
+    // A signal while loading stops the server at once, as in Redis (nothing to save yet).
+    let loaded = tokio::select! {
+        loaded = loading => loaded,
+        reason = signals.recv() => {
+            tracing::warn!("{reason}");
+            cron.stop();
+            return 0;
+        }
+    };
     if let Err(e) = loaded.map_err(|e| e.to_string()).and_then(|r| r) {
         tracing::error!("{e}");
         eprintln!("{e}");
         return 1;
     }
-    let code = shutdown::wait(&shared).await;
+    let code = shutdown::wait(&shared, &mut signals).await;
     cron.stop();
     if !settings.pidfile.is_empty() {
         let _ = std::fs::remove_file(&settings.pidfile);

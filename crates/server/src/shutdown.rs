@@ -7,13 +7,42 @@ use std::sync::Arc;
 use snapkv_commands::Shared;
 use tokio::signal::unix::{signal, SignalKind};
 
-pub async fn wait(shared: &Arc<Shared>) -> i32 {
-    let mut term = signal(SignalKind::terminate()).ok();
-    let mut int = signal(SignalKind::interrupt()).ok();
+/// SIGTERM and SIGINT handlers. Installed before the server listens: a signal sent as soon
+/// as the port accepts (as tests and supervisors do) must not take the default action.
+pub struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    pub fn install() -> Signals {
+        Signals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Waits for the next signal and returns Redis's log line for it.
+    pub async fn recv(&mut self) -> &'static str {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = next(&mut self.term) => "Received SIGTERM scheduling shutdown...",
+            _ = next(&mut self.int) => "Received SIGINT scheduling shutdown...",
+        }
+    }
+}
+
+pub async fn wait(shared: &Arc<Shared>, signals: &mut Signals) -> i32 {
     loop {
         let (reason, signalled) = tokio::select! {
-            _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => ("Received SIGTERM scheduling shutdown...", true),
-            _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => ("Received SIGINT scheduling shutdown...", true),
+            reason = signals.recv() => (reason, true),
             _ = shared.shutdown.notify.notified() => ("User requested shutdown...", false),
         };
         tracing::warn!("{reason}");
