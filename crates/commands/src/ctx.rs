@@ -4,7 +4,7 @@
 //! them all).
 
 use snapkv_config::Settings;
-use snapkv_keyspace::Locked;
+use snapkv_keyspace::{Limits, Locked};
 
 use crate::client::ClientState;
 use crate::shared::Shared;
@@ -27,5 +27,21 @@ impl Ctx<'_, '_> {
 
     pub fn now_ms(&self) -> u64 {
         self.ks.now_ms
+    }
+
+    /// The collection encoding thresholds in force.
+    pub fn limits(&self) -> Limits {
+        limits(self.settings())
+    }
+}
+
+/// Collection encoding thresholds from the config (`hash-max-listpack-entries` & co.).
+pub fn limits(s: &Settings) -> Limits {
+    Limits {
+        hash_entries: s.hash_max_listpack_entries as usize,
+        hash_value: s.hash_max_listpack_value as usize,
+        set_intset_entries: s.set_max_intset_entries as usize,
+        zset_entries: s.zset_max_listpack_entries as usize,
+        zset_value: s.zset_max_listpack_value as usize,
     }
 }

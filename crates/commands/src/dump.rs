@@ -3,7 +3,7 @@
 //! `snapkv-rdb` crate's; this file maps it to and from keyspace values.
 
 use bytes::Bytes;
-use snapkv_keyspace::{clock, Entry, SmallBytes, StrValue, Value};
+use snapkv_keyspace::{clock, Entry, SmallBytes};
 use snapkv_protocol::Reply;
 use snapkv_rdb as rdb;
 
@@ -27,35 +27,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         ),
 ];
 
-/// The RDB model of a keyspace value.
-pub fn to_rdb(value: &Value) -> rdb::Value {
-    match value {
-        Value::Str(s) => rdb::Value::Str(s.to_vec()),
-    }
-}
-
-/// A keyspace value from its RDB model, or the reason it cannot be held yet.
-pub fn from_rdb(value: rdb::Value) -> Result<Value, CommandError> {
-    match value {
-        rdb::Value::Str(s) => Ok(Value::Str(StrValue::from_bytes(&s))),
-        other => Err(CommandError::err(format!(
-            "Bad data format: snapkv does not hold {} values yet",
-            other.type_name()
-        ))),
-    }
-}
-
 fn dump(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let db = ctx.db();
-    let mut enc = rdb::Encoder::new(rdb::WriteOptions {
-        compression: ctx.settings().rdbcompression,
-        ..Default::default()
-    });
+    let mut enc = rdb::Encoder::new(crate::persistence::write_options(ctx.settings()));
     let Some(e) = ctx.ks.get(db, &args[1]) else {
         return Ok(Reply::Nil);
     };
     Ok(Reply::bulk(rdb::dump_payload_with(
-        &to_rdb(&e.value),
+        &snapkv_snapshot::convert::to_rdb(&e.value),
         &mut enc,
     )))
 }
@@ -108,7 +87,12 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     }
     let value =
         rdb::parse_dump_payload(&args[3]).map_err(|_| CommandError::err("Bad data format"))?;
-    let value = from_rdb(value)?;
+    let limits = ctx.limits();
+    let value = snapkv_snapshot::convert::from_rdb(value, &limits).map_err(|kind| {
+        CommandError::err(format!(
+            "Bad data format: snapkv does not hold {kind} values"
+        ))
+    })?;
     if replace {
         ctx.ks.remove(db, &args[1]);
     }

@@ -165,7 +165,7 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 /// C's `strtoul` as Redis's `parseScanCursorOrReply` uses it: optional sign (a minus
 /// wraps), digits, nothing after; an empty string is cursor 0.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     let (neg, digits) = match arg.first() {
         Some(b'-') => (true, &arg[1..]),
         Some(b'+') => (false, &arg[1..]),

@@ -7,8 +7,9 @@
 //! - `dispatch.rs`: [`execute`] — lookup, arity, auth, MULTI, OOM, locking, stats.
 //! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
-//!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
-//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
+//!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`, `coll.rs` (what collection
+//!   families share: typed lookups, empty-key deletion, scan arguments).
+//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `hash.rs`, `set.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
 //!   `debug.rs`, `latency.rs`, `introspection.rs`, `persistence.rs`.
 
@@ -17,6 +18,7 @@ mod bitfield;
 mod bits;
 pub mod client;
 mod client_cmd;
+mod coll;
 mod config_cmd;
 mod connection;
 mod counter;
@@ -27,6 +29,7 @@ pub mod dump;
 pub mod error;
 mod expire;
 mod float;
+mod hash;
 mod info;
 mod introspection;
 mod keys;
@@ -35,6 +38,7 @@ mod lcs;
 mod object;
 pub mod persistence;
 mod server;
+mod set;
 mod sharded;
 pub mod shared;
 pub mod slowlog;

@@ -25,10 +25,17 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// The RDB writer options the configuration asks for (`rdbcompression`, `rdbchecksum`).
-fn write_options(settings: &snapkv_config::Settings) -> snapkv_rdb::WriteOptions {
+/// The rdb encoder picks on-disk encodings with the same thresholds as the keyspace.
+pub fn write_options(settings: &snapkv_config::Settings) -> snapkv_rdb::WriteOptions {
     snapkv_rdb::WriteOptions {
         compression: settings.rdbcompression,
         checksum: settings.rdbchecksum,
+        hash_max_listpack_entries: settings.hash_max_listpack_entries as usize,
+        hash_max_listpack_value: settings.hash_max_listpack_value as usize,
+        set_max_intset_entries: settings.set_max_intset_entries as usize,
+        zset_max_listpack_entries: settings.zset_max_listpack_entries as usize,
+        zset_max_listpack_value: settings.zset_max_listpack_value as usize,
+        list_max_listpack_size: settings.list_max_listpack_size,
         ..Default::default()
     }
 }

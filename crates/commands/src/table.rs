@@ -12,6 +12,8 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::counter::COMMANDS,
     crate::bits::COMMANDS,
     crate::bitfield::COMMANDS,
+    crate::hash::COMMANDS,
+    crate::set::COMMANDS,
     crate::keys::COMMANDS,
     crate::object::COMMANDS,
     crate::expire::COMMANDS,

@@ -92,6 +92,19 @@ impl PartialEq for SmallBytes {
 
 impl Eq for SmallBytes {}
 
+impl PartialOrd for SmallBytes {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Byte order (memcmp), as Redis orders zset members with equal scores.
+impl Ord for SmallBytes {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
+
 impl std::hash::Hash for SmallBytes {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.as_slice().hash(state)

@@ -14,6 +14,7 @@
 //! - [`Locked`] (`locked.rs`): the shards one command holds, and every read and write of
 //!   entries. All mutations pass through it, so lazy expiry, the snapshot pre-write hook,
 //!   WATCH invalidation and the dirty counter cannot be forgotten by a command.
+//! - [`types`]: hashes, sets, sorted sets and lists with their compact encodings.
 //! - `scan.rs` (SCAN cursors that survive segment splits), `expire.rs` (active expiry),
 //!   `evict.rs` (maxmemory policies), `glob.rs` (Redis's `stringmatchlen`),
 //!   `clock.rs` (cached clocks), `memory.rs` (jemalloc `used_memory`).
@@ -35,6 +36,7 @@ pub mod memory;
 mod scan;
 mod segment;
 mod shard;
+pub mod types;
 mod value;
 
 #[cfg(test)]
@@ -51,4 +53,5 @@ pub use segment::Segment;
 pub use shard::Shard;
 pub use shard::ShardStats;
 pub use value::parse_canonical_i64;
+pub use types::Limits;
 pub use value::{StrValue, Value, ValueType};

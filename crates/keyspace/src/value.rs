@@ -1,9 +1,15 @@
-//! [`Value`]: what a key holds. Strings are [`StrValue`]s; collection types join this
-//! enum with their compact encodings (the collections issue).
+//! [`Value`]: what a key holds. Strings are [`StrValue`]s; collections live in
+//! [`crate::types`] with their compact encodings.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::bytes::SmallBytes;
+use crate::types::{
+    HashMut, HashRef, HashTable, IntSet, List, Pack, SetMut, SetRef, SetTable, ZSetMut, ZSetRef,
+    ZSetTable,
+};
 
 /// A string value. Integers that Redis would store as `int` stay integers; short strings
 /// are inline; `Raw` is a growable buffer for strings built with APPEND/SETRANGE/SETBIT
@@ -113,10 +119,19 @@ pub fn parse_canonical_i64(s: &[u8]) -> Option<i64> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
 
-/// The value a key holds.
+/// The value a key holds. Collection encodings are variants of their own (not a
+/// nested enum) so the value stays 24 bytes and an [`crate::Entry`] 64; commands reach
+/// collections through the views in [`crate::types`], which hide the encoding.
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(StrValue),
+    List(Arc<List>),
+    HashPack(Pack),
+    HashTable(Arc<HashTable>),
+    SetInts(IntSet),
+    SetTable(Arc<SetTable>),
+    ZSetPack(Pack),
+    ZSetSkip(Arc<ZSetTable>),
 }
 
 /// TYPE's answer, and what SCAN's TYPE filter compares against.
@@ -160,31 +175,140 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Str(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::HashPack(_) | Value::HashTable(_) => ValueType::Hash,
+            Value::SetInts(_) | Value::SetTable(_) => ValueType::Set,
+            Value::ZSetPack(_) | Value::ZSetSkip(_) => ValueType::ZSet,
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(_) => "quicklist",
+            Value::HashPack(_) | Value::ZSetPack(_) => "listpack",
+            Value::HashTable(_) | Value::SetTable(_) => "hashtable",
+            Value::SetInts(_) => "intset",
+            Value::ZSetSkip(_) => "skiplist",
         }
     }
 
     pub fn as_str(&self) -> Option<&StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
     }
 
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
+    }
+
+    pub fn new_list() -> Value {
+        Value::List(Arc::new(List::new()))
+    }
+
+    pub fn new_hash() -> Value {
+        Value::HashPack(Pack::new())
+    }
+
+    pub fn new_zset() -> Value {
+        Value::ZSetPack(Pack::new())
+    }
+
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The list for writing (copied first if a snapshot still shares it).
+    pub fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(Arc::make_mut(l)),
+            _ => None,
+        }
+    }
+
+    pub fn as_hash(&self) -> Option<HashRef<'_>> {
+        match self {
+            Value::HashPack(p) => Some(HashRef::Pack(p)),
+            Value::HashTable(t) => Some(HashRef::Table(t)),
+            _ => None,
+        }
+    }
+
+    pub fn as_hash_mut(&mut self) -> Option<HashMut<'_>> {
+        matches!(self, Value::HashPack(_) | Value::HashTable(_)).then(|| HashMut(self))
+    }
+
+    pub fn as_set(&self) -> Option<SetRef<'_>> {
+        match self {
+            Value::SetInts(s) => Some(SetRef::Ints(s)),
+            Value::SetTable(t) => Some(SetRef::Table(t)),
+            _ => None,
+        }
+    }
+
+    pub fn as_set_mut(&mut self) -> Option<SetMut<'_>> {
+        matches!(self, Value::SetInts(_) | Value::SetTable(_)).then(|| SetMut(self))
+    }
+
+    pub fn as_zset(&self) -> Option<ZSetRef<'_>> {
+        match self {
+            Value::ZSetPack(p) => Some(ZSetRef::Pack(p)),
+            Value::ZSetSkip(t) => Some(ZSetRef::Table(t)),
+            _ => None,
+        }
+    }
+
+    pub fn as_zset_mut(&mut self) -> Option<ZSetMut<'_>> {
+        matches!(self, Value::ZSetPack(_) | Value::ZSetSkip(_)).then(|| ZSetMut(self))
+    }
+
+    /// Elements in a collection (1 for strings): what "empty" means for deletion.
+    pub fn len(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::List(l) => l.len(),
+            Value::HashPack(_) | Value::HashTable(_) => self.as_hash().map_or(0, |h| h.len()),
+            Value::SetInts(_) | Value::SetTable(_) => self.as_set().map_or(0, |s| s.len()),
+            Value::ZSetPack(_) | Value::ZSetSkip(_) => self.as_zset().map_or(0, |z| z.len()),
+        }
+    }
+
+    /// An empty collection: its key must go (Redis never keeps empty collections).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Approximate heap bytes held by the value (MEMORY USAGE, eviction estimates).
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(l) => 16 + crate::types::list::heap_size(l),
+            Value::HashPack(_) | Value::HashTable(_) => {
+                self.as_hash().map_or(0, |h| h.heap_size())
+            }
+            Value::SetInts(_) | Value::SetTable(_) => self.as_set().map_or(0, |s| s.heap_size()),
+            Value::ZSetPack(_) | Value::ZSetSkip(_) => {
+                self.as_zset().map_or(0, |z| z.heap_size())
+            }
+        }
+    }
+
+    /// Bytes a snapshot copies when it captures this value: inline and reference-
+    /// counted parts are shared; packs and intsets (one small buffer each) are copied.
+    pub fn capture_copy_size(&self) -> usize {
+        match self {
+            Value::Str(StrValue::Raw(v)) => v.capacity(),
+            Value::HashPack(p) | Value::ZSetPack(p) => p.bytes(),
+            Value::SetInts(s) => s.bytes(),
+            _ => 0,
         }
     }
 }

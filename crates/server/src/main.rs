@@ -212,7 +212,8 @@ fn load_dump(shared: &Shared) -> Result<(), String> {
     }
     let started = std::time::Instant::now();
     // `run` flagged the load (and its size) before accepting clients.
-    let result = snapkv_snapshot::load_file(&shared.keyspace, path, |progress| {
+    let limits = snapkv_commands::ctx::limits(&settings);
+    let result = snapkv_snapshot::load_file(&shared.keyspace, path, &limits, |progress| {
         if let Some(l) = shared.persistence.loading.lock().as_mut() {
             l.0 = Some(progress);
         }

@@ -21,6 +21,7 @@
 //! - `throttle.rs`: the forkless queue's memory bound, as asynchronous delays for write
 //!   commands.
 
+pub mod convert;
 pub mod fork;
 pub mod forkless;
 mod load;
@@ -30,5 +31,5 @@ mod sink;
 pub mod throttle;
 
 pub use load::{load_file, remove_stale_temp_files, LoadError, LoadStats};
-pub use serialize::{entry_to_rdb, write_locked, SaveStats};
+pub use serialize::{write_entry, write_locked, SaveStats};
 pub use sink::{FileSink, SinkError};

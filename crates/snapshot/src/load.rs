@@ -6,7 +6,7 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
-use snapkv_keyspace::{clock, Keyspace, SetExpiry, StrValue, Value};
+use snapkv_keyspace::{clock, Keyspace, Limits, SetExpiry};
 use snapkv_rdb::{Event, Progress, Reader};
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -37,6 +37,7 @@ pub enum LoadError {
 pub fn load_file(
     ks: &Keyspace,
     path: &Path,
+    limits: &Limits,
     on_start: impl FnOnce(Arc<Progress>),
 ) -> Result<LoadStats, LoadError> {
     let file = File::open(path).map_err(|err| LoadError::Io {
@@ -56,16 +57,13 @@ pub fn load_file(
                 databases: ks.databases(),
             });
         }
-        let value = match e.value {
-            snapkv_rdb::Value::Str(s) => Value::Str(StrValue::from_bytes(&s)),
-            other => {
-                return Err(LoadError::Unsupported {
-                    kind: other.type_name(),
-                    key: String::from_utf8_lossy(&e.key).into_owned(),
-                    db: e.db,
-                })
+        let value = crate::convert::from_rdb(e.value, limits).map_err(|kind| {
+            LoadError::Unsupported {
+                kind,
+                key: String::from_utf8_lossy(&e.key).into_owned(),
+                db: e.db,
             }
-        };
+        })?;
         let expiry = e
             .expire_ms
             .map(|t| SetExpiry::At(t.max(0) as u64))

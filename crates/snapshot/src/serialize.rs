@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use snapkv_keyspace::{Entry, Locked, Value};
+use snapkv_keyspace::{Entry, Locked};
 use snapkv_rdb::{WriteOptions, Writer};
 
 /// What a save wrote.
@@ -13,18 +13,9 @@ pub struct SaveStats {
     pub bytes: u64,
 }
 
-/// One entry as the RDB model (strings are written from borrowed bytes).
-pub fn entry_to_rdb(e: &Entry) -> snapkv_rdb::Value {
-    match &e.value {
-        Value::Str(s) => snapkv_rdb::Value::Str(s.to_vec()),
-    }
-}
-
-fn write_entry<W: Write>(w: &mut Writer<W>, e: &Entry) -> snapkv_rdb::Result<()> {
+pub fn write_entry<W: Write>(w: &mut Writer<W>, e: &Entry) -> snapkv_rdb::Result<()> {
     let expire = e.expire_at().map(|t| t as i64);
-    match &e.value {
-        Value::Str(s) => s.with_bytes(|b| w.write_string_entry(&e.key, expire, b)),
-    }
+    crate::convert::write_value(w, &e.key, expire, &e.value)
 }
 
 /// Writes every database of `locked` (which must hold all shards) as one RDB file.

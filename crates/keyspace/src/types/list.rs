@@ -1,0 +1,12 @@
+//! Lists: a deque of elements (short ones inline). Redis 7.0 reports every list as
+//! `quicklist`; so do we. O(1) push/pop at both ends and O(1) LINDEX.
+
+use std::collections::VecDeque;
+
+use crate::bytes::SmallBytes;
+
+pub type List = VecDeque<SmallBytes>;
+
+pub fn heap_size(l: &List) -> usize {
+    l.capacity() * 24 + l.iter().map(|e| e.heap_size()).sum::<usize>()
+}
