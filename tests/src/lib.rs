@@ -304,10 +304,12 @@ impl Server {
             if kind == Kind::Redis {
                 cmd.arg("--appendonly").arg("no");
             }
+            // The log goes to a file: an unread pipe would fill and stall the server.
+            let log = std::fs::File::create(dir.join("server.log")).expect("server log");
             cmd.args(args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::piped());
+                .stderr(log);
             let child = cmd.spawn().expect("spawn server");
             let mut s = Server {
                 child,
@@ -382,6 +384,16 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            // A failing test shows what the server said (a panic message, say).
+            let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            eprintln!(
+                "--- {:?} server log (last lines) ---\n{}",
+                self.kind,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
         if !self.keep_dir {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

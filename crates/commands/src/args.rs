@@ -32,10 +32,42 @@ pub fn parse_f64(arg: &[u8]) -> Result<f64, CommandError> {
                 return Err(CommandError::NotFloat);
             }
             // Rust accepts forms C rejects ("1_0" no, but "1." / ".5" / "1e5" both do).
-            lower.parse::<f64>().map_err(|_| CommandError::NotFloat)?
+            match lower.parse::<f64>() {
+                Ok(v) => v,
+                Err(_) => parse_hex_float(&lower).ok_or(CommandError::NotFloat)?,
+            }
         }
     };
     Ok(v)
+}
+
+/// `strtod`'s hexadecimal form: `[+-]0x<hex>[.<hex>][p[+-]<dec>]` (lower-cased input).
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (neg, s) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let s = s.strip_prefix("0x")?;
+    let (mant, exp) = match s.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += c.to_digit(16)? as f64 * scale;
+        scale /= 16.0;
+    }
+    let v = v * 2f64.powi(exp);
+    Some(if neg { -v } else { v })
 }
 
 /// Case-insensitive keyword comparison.

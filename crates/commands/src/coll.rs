@@ -81,10 +81,6 @@ pub fn bulk(i: Item<'_>) -> Reply {
     Reply::Bulk(i.with_bytes(Bytes::copy_from_slice))
 }
 
-pub fn bulks<'a>(items: impl IntoIterator<Item = Item<'a>>) -> Reply {
-    Reply::Array(items.into_iter().map(bulk).collect())
-}
-
 /// A non-negative COUNT-like argument (`getPositiveLongFromObjectOrReply`: one error
 /// for both a non-integer and a negative).
 pub fn positive_count(arg: &[u8]) -> Result<usize, CommandError> {
@@ -108,8 +104,8 @@ pub struct ScanArgs<'a> {
 }
 
 pub fn scan_args(args: &[Bytes]) -> Result<ScanArgs<'_>, CommandError> {
-    let cursor = crate::keys::parse_cursor(&args[2])
-        .ok_or_else(|| CommandError::err("invalid cursor"))?;
+    let cursor =
+        crate::keys::parse_cursor(&args[2]).ok_or_else(|| CommandError::err("invalid cursor"))?;
     let mut s = ScanArgs {
         cursor,
         count: 10,
@@ -178,16 +174,16 @@ pub fn keys_numkeys_at_2(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
 }
 
 /// Lock plan of `BLMPOP/BZMPOP timeout numkeys key …` (the timeout is no key).
+#[allow(dead_code)] // the blocking family's rows use it
 pub fn keys_numkeys_after_timeout(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
     numkeys_from(args, 2, db)
 }
 
 /// Parses `numkeys` at `args[at]` with Redis's errors; returns the keys.
-pub fn numkeys<'a>(args: &'a [Bytes], at: usize) -> Result<&'a [Bytes], CommandError> {
+pub fn numkeys(args: &[Bytes], at: usize) -> Result<&[Bytes], CommandError> {
     let n = snapkv_keyspace::parse_canonical_i64(&args[at])
         .filter(|n| *n > 0)
-        .ok_or_else(|| CommandError::err("numkeys should be greater than 0"))?
-        as usize;
+        .ok_or_else(|| CommandError::err("numkeys should be greater than 0"))? as usize;
     if n > args.len() - at - 1 {
         return Err(CommandError::err(
             "Number of keys can't be greater than number of args",

@@ -69,14 +69,13 @@ fn read<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<HashRef<'c>>, Command
 }
 
 fn hset(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(CommandError::WrongArity(
             String::from_utf8_lossy(&args[0]).to_ascii_lowercase(),
         ));
     }
     let limits = ctx.limits();
-    let v = coll::write(ctx, &args[1], ValueType::Hash, Some(Value::new_hash))?
-        .expect("created");
+    let v = coll::write(ctx, &args[1], ValueType::Hash, Some(Value::new_hash))?.expect("created");
     let mut h = v.as_hash_mut().expect("a hash");
     h.check_lengths(args[2..].iter().map(|a| a.len()), &limits);
     let mut added = 0;
@@ -103,8 +102,7 @@ fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             return Ok(Reply::Int(0));
         }
     }
-    let v = coll::write(ctx, &args[1], ValueType::Hash, Some(Value::new_hash))?
-        .expect("created");
+    let v = coll::write(ctx, &args[1], ValueType::Hash, Some(Value::new_hash))?.expect("created");
     v.as_hash_mut()
         .expect("a hash")
         .set(&args[2], &args[3], &limits);
@@ -145,7 +143,9 @@ fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn hlen(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    Ok(Reply::Int(read(ctx, &args[1])?.map_or(0, |h| h.len()) as i64))
+    Ok(Reply::Int(
+        read(ctx, &args[1])?.map_or(0, |h| h.len()) as i64
+    ))
 }
 
 fn hstrlen(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -208,7 +208,12 @@ fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             .ok_or_else(|| CommandError::err("hash value is not an integer"))?,
     };
     let new = cur.checked_add(incr).ok_or(CommandError::Overflow)?;
-    set_field(ctx, &args[1], &args[2], itoa::Buffer::new().format(new).as_bytes())?;
+    set_field(
+        ctx,
+        &args[1],
+        &args[2],
+        itoa::Buffer::new().format(new).as_bytes(),
+    )?;
     Ok(Reply::Int(new))
 }
 

@@ -9,7 +9,7 @@
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`, `coll.rs` (what collection
 //!   families share: typed lookups, empty-key deletion, scan arguments).
-//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `hash.rs`, `set.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
+//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `hash.rs`, `set.rs`, `zset.rs`, `sort.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
 //!   `debug.rs`, `latency.rs`, `introspection.rs`, `persistence.rs`.
 
@@ -42,10 +42,12 @@ mod set;
 mod sharded;
 pub mod shared;
 pub mod slowlog;
+mod sort;
 pub mod spec;
 mod string;
 pub mod table;
 pub mod transaction;
+mod zset;
 
 pub use client::{ClientInfo, ClientRegistry, ClientState, ReplyMode};
 pub use ctx::Ctx;

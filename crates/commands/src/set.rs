@@ -88,10 +88,7 @@ fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     }
     let v = coll::write(ctx, &args[1], ValueType::Set, None)?.expect("created");
     let mut s = v.as_set_mut().expect("a set");
-    let added = args[2..]
-        .iter()
-        .filter(|m| s.insert(m, &limits))
-        .count();
+    let added = args[2..].iter().filter(|m| s.insert(m, &limits)).count();
     Ok(Reply::Int(added as i64))
 }
 
@@ -128,7 +125,9 @@ fn smismember(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn scard(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    Ok(Reply::Int(read(ctx, &args[1])?.map_or(0, |s| s.len()) as i64))
+    Ok(Reply::Int(
+        read(ctx, &args[1])?.map_or(0, |s| s.len()) as i64
+    ))
 }
 
 fn smembers(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {

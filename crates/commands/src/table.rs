@@ -14,6 +14,8 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::bitfield::COMMANDS,
     crate::hash::COMMANDS,
     crate::set::COMMANDS,
+    crate::zset::COMMANDS,
+    crate::sort::COMMANDS,
     crate::keys::COMMANDS,
     crate::object::COMMANDS,
     crate::expire::COMMANDS,

@@ -52,6 +52,6 @@ pub use scan::ScanFilter;
 pub use segment::Segment;
 pub use shard::Shard;
 pub use shard::ShardStats;
-pub use value::parse_canonical_i64;
 pub use types::Limits;
+pub use value::parse_canonical_i64;
 pub use value::{StrValue, Value, ValueType};

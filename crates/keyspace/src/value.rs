@@ -291,13 +291,9 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_size(),
             Value::List(l) => 16 + crate::types::list::heap_size(l),
-            Value::HashPack(_) | Value::HashTable(_) => {
-                self.as_hash().map_or(0, |h| h.heap_size())
-            }
+            Value::HashPack(_) | Value::HashTable(_) => self.as_hash().map_or(0, |h| h.heap_size()),
             Value::SetInts(_) | Value::SetTable(_) => self.as_set().map_or(0, |s| s.heap_size()),
-            Value::ZSetPack(_) | Value::ZSetSkip(_) => {
-                self.as_zset().map_or(0, |z| z.heap_size())
-            }
+            Value::ZSetPack(_) | Value::ZSetSkip(_) => self.as_zset().map_or(0, |z| z.heap_size()),
         }
     }
 

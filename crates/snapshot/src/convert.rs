@@ -41,7 +41,10 @@ struct HashPairs<'a>(snapkv_keyspace::types::HashRef<'a>);
 impl<'a> HashPairs<'a> {
     fn iter(&self) -> impl Iterator<Item = (ItemBufA<'a>, ItemBufA<'a>)> + Clone + 'a {
         let h = self.0;
-        CloneIter::new(move || h.iter().map(|(f, v)| (ItemBufA(f.as_buf()), ItemBufA(v.as_buf()))))
+        CloneIter::new(move || {
+            h.iter()
+                .map(|(f, v)| (ItemBufA(f.as_buf()), ItemBufA(v.as_buf())))
+        })
     }
 }
 

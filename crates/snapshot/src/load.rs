@@ -57,13 +57,12 @@ pub fn load_file(
                 databases: ks.databases(),
             });
         }
-        let value = crate::convert::from_rdb(e.value, limits).map_err(|kind| {
-            LoadError::Unsupported {
+        let value =
+            crate::convert::from_rdb(e.value, limits).map_err(|kind| LoadError::Unsupported {
                 kind,
                 key: String::from_utf8_lossy(&e.key).into_owned(),
                 db: e.db,
-            }
-        })?;
+            })?;
         let expiry = e
             .expire_ms
             .map(|t| SetExpiry::At(t.max(0) as u64))

@@ -55,10 +55,7 @@ impl<'a> HashRef<'a> {
 
     pub fn get(self, field: &[u8]) -> Option<Item<'a>> {
         match self {
-            HashRef::Pack(_) => self
-                .iter()
-                .find(|(f, _)| f.eq_bytes(field))
-                .map(|(_, v)| v),
+            HashRef::Pack(_) => self.iter().find(|(f, _)| f.eq_bytes(field)).map(|(_, v)| v),
             HashRef::Table(t) => t.get(field).map(|v| Item::Str(v.as_slice())),
         }
     }
@@ -119,15 +116,12 @@ impl<'a> HashMut<'a> {
         self.view().is_empty()
     }
 
-    fn to_table(&mut self) {
+    fn convert_to_table(&mut self) {
         if let Value::HashPack(p) = &*self.0 {
             let mut t = HashTable::with_capacity_and_hasher(p.len() / 2 + 1, Hasher::default());
             let mut it = p.iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
-                t.insert(
-                    f.with_bytes(SmallBytes::new),
-                    v.with_bytes(SmallBytes::new),
-                );
+                t.insert(f.with_bytes(SmallBytes::new), v.with_bytes(SmallBytes::new));
             }
             *self.0 = Value::HashTable(Arc::new(t));
         }
@@ -136,9 +130,8 @@ impl<'a> HashMut<'a> {
     /// Converts to a table if any of `lens` exceeds the value limit (Redis's
     /// `hashTypeTryConversion`, run on a command's arguments before it writes).
     pub fn check_lengths(&mut self, lens: impl IntoIterator<Item = usize>, limits: &Limits) {
-        if matches!(self.0, Value::HashPack(_)) && lens.into_iter().any(|l| l > limits.hash_value)
-        {
-            self.to_table();
+        if matches!(self.0, Value::HashPack(_)) && lens.into_iter().any(|l| l > limits.hash_value) {
+            self.convert_to_table();
         }
     }
 
@@ -173,7 +166,7 @@ impl<'a> HashMut<'a> {
             _ => unreachable!("HashMut holds a hash"),
         };
         if added && self.len() > limits.hash_entries {
-            self.to_table();
+            self.convert_to_table();
         }
         added
     }

@@ -32,9 +32,10 @@ impl<'a> Item<'a> {
         }
     }
 
-    /// A score as stored: integral values in i64 range as integers.
+    /// A score as stored: integral values in i64 range as integers (Redis's listpack
+    /// stores `d2string`'s integer form; -0 becomes 0 there too).
     pub fn from_score(f: f64) -> Item<'static> {
-        if f.fract() == 0.0 && f.abs() < 9.0e15 && !(f == 0.0 && f.is_sign_negative()) {
+        if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
             Item::Int(f as i64)
         } else {
             Item::Float(f)
@@ -366,10 +367,20 @@ mod tests {
 
     #[test]
     fn scores_keep_their_value() {
-        for f in [0.0, -0.0, 1.5, 3.0, -7.0, 1e300, f64::INFINITY, f64::NEG_INFINITY] {
+        for f in [
+            0.0,
+            1.5,
+            3.0,
+            -7.0,
+            1e300,
+            1.2e17,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
             let p = Pack::from_items([Item::from_score(f)]);
             let back = p.iter().next().unwrap().as_f64();
             assert!(back == f && back.is_sign_negative() == f.is_sign_negative());
         }
+        assert_eq!(Item::from_score(-0.0), Item::Int(0));
     }
 }

@@ -78,9 +78,7 @@ impl<'a> SetRef<'a> {
     pub fn heap_size(self) -> usize {
         match self {
             SetRef::Ints(s) => s.bytes(),
-            SetRef::Table(t) => {
-                t.capacity() * 40 + t.iter().map(|m| m.heap_size()).sum::<usize>()
-            }
+            SetRef::Table(t) => t.capacity() * 40 + t.iter().map(|m| m.heap_size()).sum::<usize>(),
         }
     }
 }
@@ -100,7 +98,7 @@ impl<'a> SetMut<'a> {
         self.view().is_empty()
     }
 
-    fn to_table(&mut self) {
+    fn convert_to_table(&mut self) {
         if let Value::SetInts(s) = &*self.0 {
             let mut t = SetTable::with_capacity_and_hasher(s.len() + 1, Hasher::default());
             for i in s.iter() {
@@ -119,11 +117,11 @@ impl<'a> SetMut<'a> {
                         return false;
                     }
                     if s.len() > limits.set_intset_entries {
-                        self.to_table();
+                        self.convert_to_table();
                     }
                     return true;
                 }
-                None => self.to_table(),
+                None => self.convert_to_table(),
             }
         }
         match self.0 {

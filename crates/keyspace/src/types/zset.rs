@@ -17,10 +17,16 @@ use crate::bytes::SmallBytes;
 use crate::value::Value;
 
 /// A score with a total order (scores are never NaN; -0 equals 0 as in Redis).
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Score(pub f64);
 
 impl Eq for Score {}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for Score {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
@@ -84,11 +90,9 @@ impl<'a> ZSetRef<'a> {
     pub fn iter(self) -> Box<dyn DoubleEndedIterator<Item = Scored<'a>> + 'a> {
         match self {
             ZSetRef::Pack(p) => Box::new(pairs(p).collect::<Vec<_>>().into_iter()),
-            ZSetRef::Table(t) => Box::new(
-                t.tree
-                    .iter()
-                    .map(|(s, m)| (Item::Str(m.as_slice()), s.0)),
-            ),
+            ZSetRef::Table(t) => {
+                Box::new(t.tree.iter().map(|(s, m)| (Item::Str(m.as_slice()), s.0)))
+            }
         }
     }
 
@@ -143,15 +147,23 @@ impl<'a> ZSetRef<'a> {
         }
     }
 
-    pub fn scan(self, cursor: u64, count: usize) -> (Vec<Scored<'a>>, u64) {
+    /// One ZSCAN page: (member, score item). A pack answers its stored score items
+    /// (integers stay integers, as Redis answers the listpack's own strings).
+    pub fn scan(self, cursor: u64, count: usize) -> (Vec<(Item<'a>, Item<'a>)>, u64) {
         match self {
-            ZSetRef::Pack(p) => (pairs(p).collect(), 0),
+            ZSetRef::Pack(p) => {
+                let mut it = p.iter();
+                (
+                    std::iter::from_fn(move || Some((it.next()?, it.next()?))).collect(),
+                    0,
+                )
+            }
             ZSetRef::Table(t) => {
                 let (r, next) = scan_range(t.dict.len(), cursor, count);
                 let page = r
                     .rev()
                     .filter_map(|i| t.dict.get_index(i))
-                    .map(|(m, s)| (Item::Str(m.as_slice()), *s))
+                    .map(|(m, s)| (Item::Str(m.as_slice()), Item::Float(*s)))
                     .collect();
                 (page, next)
             }
@@ -185,7 +197,7 @@ impl<'a> ZSetMut<'a> {
         self.view().is_empty()
     }
 
-    fn to_table(&mut self) {
+    fn convert_to_table(&mut self) {
         if let Value::ZSetPack(p) = &*self.0 {
             let mut t = ZSetTable::default();
             for (m, s) in pairs(p) {
@@ -200,7 +212,7 @@ impl<'a> ZSetMut<'a> {
     /// Sets `m`'s score; returns the previous score (None if `m` is new).
     pub fn insert(&mut self, m: &[u8], score: f64, limits: &Limits) -> Option<f64> {
         if matches!(self.0, Value::ZSetPack(_)) && m.len() > limits.zset_value {
-            self.to_table();
+            self.convert_to_table();
         }
         let old = match self.0 {
             Value::ZSetPack(p) => {
@@ -257,7 +269,7 @@ impl<'a> ZSetMut<'a> {
             _ => unreachable!("ZSetMut holds a zset"),
         };
         if old.is_none() && self.len() > limits.zset_entries {
-            self.to_table();
+            self.convert_to_table();
         }
         old
     }
