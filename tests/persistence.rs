@@ -155,11 +155,11 @@ fn unloadable_dumps_stop_startup_with_a_clear_error() {
     {
         let r = Server::start_in(Kind::Redis, &dir, &[]);
         let mut c = r.conn();
-        c.cmd(&["RPUSH", "mylist", "a", "b"]);
+        c.cmd(&["XADD", "mystream", "*", "a", "b"]);
         c.cmd(&["SAVE"]);
     }
     let err = Server::start_failure(Kind::Snapkv, &dir, &[]);
-    assert!(err.contains("mylist") && err.contains("list"), "{err}");
+    assert!(err.contains("mystream") && err.contains("stream"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -20,11 +20,17 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("sort", -2, WRITE | DENYOOM, "generic", sort)
         .keys(1, 1, 1)
         .lock(LockPlan::Db)
-        .doc("Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", "1.0.0"),
+        .doc(
+            "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+            "1.0.0",
+        ),
     CommandSpec::new("sort_ro", -2, READONLY, "generic", sort_ro)
         .keys(1, 1, 1)
         .lock(LockPlan::Db)
-        .doc("Returns the sorted elements of a list, a set, or a sorted set.", "7.0.0"),
+        .doc(
+            "Returns the sorted elements of a list, a set, or a sorted set.",
+            "7.0.0",
+        ),
 ];
 
 fn sort(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {

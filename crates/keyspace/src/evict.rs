@@ -105,11 +105,10 @@ impl Keyspace {
             if seg.is_empty() || (volatile_only && seg.volatile == 0) {
                 continue;
             }
-            let n = seg.table.num_buckets();
+            let n = seg.len();
             let start = rand::random_range(0..n);
             let pick = (0..n).find_map(|i| {
-                seg.table
-                    .get_bucket((start + i) % n)
+                seg.at((start + i) % n)
                     .filter(|e| !volatile_only || e.expire_at != 0)
             });
             let Some(e) = pick else { continue };

@@ -526,7 +526,7 @@ impl<'a> Locked<'a> {
                 tries -= 1;
                 continue;
             }
-            let start = rand::random_range(0..seg.table.num_buckets());
+            let start = rand::random_range(0..seg.len());
             let e = seg.sample_from(start)?;
             if !e.is_expired(now) {
                 return Some(e.key.clone());

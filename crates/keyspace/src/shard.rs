@@ -87,20 +87,8 @@ impl Shard {
             self.global_depth += 1;
         }
         let new_index = self.segs.len() as u32;
-        let mut new = Segment::new(d + 1, seg.version);
-        let seg = &mut self.segs[si];
-        seg.depth = d + 1;
-        let moved: Vec<Entry> = seg
-            .table
-            .extract_if(|e| (dhash_of(e).1 >> d) & 1 == 1)
-            .collect();
-        for e in moved {
-            if e.expire_at != 0 {
-                seg.volatile -= 1;
-            }
-            new.insert_new(dhash_of(&e).0, e, |x| dhash_of(x).0);
-        }
-        seg.table.shrink_to(seg.table.len(), |x| dhash_of(x).0);
+        let new =
+            self.segs[si].split_off(|e| (dhash_of(e).1 >> d) & 1 == 1, |x| dhash_of(x).0, d + 1);
         self.segs.push(new);
         for (i, slot) in self.dir.iter_mut().enumerate() {
             if *slot as usize == si && (i >> d) & 1 == 1 {

@@ -22,7 +22,7 @@ pub enum LoadError {
     Io { path: String, err: std::io::Error },
     #[error("Short read or OOM loading DB. Unrecoverable error, aborting now. ({0})")]
     Format(#[from] snapkv_rdb::Error),
-    #[error("The RDB file holds a {kind} at key '{key}' in db {db}: snapkv does not hold {kind} values yet; refusing to start without it")]
+    #[error("The RDB file holds a {kind} at key '{key}' in db {db}: snapkv does not hold {kind} values; refusing to start without it")]
     Unsupported {
         kind: &'static str,
         key: String,
