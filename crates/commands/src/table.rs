@@ -14,6 +14,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::bitfield::COMMANDS,
     crate::hash::COMMANDS,
     crate::set::COMMANDS,
+    crate::list::COMMANDS,
     crate::keys::COMMANDS,
     crate::object::COMMANDS,
     crate::expire::COMMANDS,

@@ -1,0 +1,71 @@
+//! A client waiting in a blocking command (BLPOP, BLMOVE, BLMPOP …): the connection task
+//! awaits its wake-up, its deadline, CLIENT UNBLOCK or the socket closing — never a
+//! worker thread — and re-runs the command when woken (see `snapkv_commands::blocking`).
+
+use bytes::BytesMut;
+use snapkv_commands::blocking::{ended_reply, finish, Unblock};
+use snapkv_commands::{ClientState, Shared};
+use snapkv_protocol::Reply;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+/// Waits until the blocked command in `client.blocked` can answer; its reply, or None if
+/// the connection closed meanwhile. Bytes the client sends while blocked are kept in
+/// `rbuf` and run afterwards, as Redis does.
+pub async fn wait(
+    shared: &Shared,
+    client: &mut ClientState,
+    stream: &mut TcpStream,
+    rbuf: &mut BytesMut,
+) -> Option<Reply> {
+    loop {
+        let (waiter, deadline) = match client.blocked.as_ref() {
+            Some(b) => (b.waiter.clone(), b.deadline),
+            None => return Some(Reply::NilArray),
+        };
+        let expired = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = waiter.notify.notified() => {}
+            _ = expired => {
+                finish(shared, client);
+                return Some(ended_reply(Unblock::Timeout));
+            }
+            n = stream.read_buf(rbuf) => match n {
+                Ok(0) | Err(_) => {
+                    finish(shared, client);
+                    return None;
+                }
+                Ok(_) => continue,
+            },
+        }
+        if client.info.is_killed() {
+            finish(shared, client);
+            return None;
+        }
+        if let Some(how) = waiter.unblocked() {
+            finish(shared, client);
+            return Some(ended_reply(how));
+        }
+        let args = match client.blocked.as_mut() {
+            Some(b) => {
+                b.again = false;
+                b.args.clone()
+            }
+            None => return Some(Reply::NilArray),
+        };
+        let reply = snapkv_commands::execute(shared, client, args);
+        if !client.blocked.as_ref().is_some_and(|b| b.again) {
+            // Served (or failed): still marked woken, so leaving wakes the next waiter of
+            // each key, which finds what is left, if anything.
+            finish(shared, client);
+            return Some(reply);
+        }
+        // Nothing for us after all: keep our place, forget the wake-up.
+        waiter.rearm();
+    }
+}
