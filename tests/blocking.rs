@@ -1,0 +1,243 @@
+//! Blocking list commands across connections, on snapkv and on a real redis-server with
+//! the same expectations: wake-up on a push from another client, FIFO order among
+//! blocked clients, timeouts, CLIENT UNBLOCK, BLMOVE, and clients that go away while
+//! blocked. (Replies that need no second connection are in `corpus/42-lists.txt`.)
+
+use std::time::{Duration, Instant};
+
+use snapkv_e2e::{Conn, Server, Value};
+
+fn both() -> [Server; 2] {
+    [Server::snapkv(&[]), Server::redis(&[])]
+}
+
+fn bulk(s: &str) -> Value {
+    Value::Bulk(s.as_bytes().to_vec())
+}
+
+fn arr(items: &[&str]) -> Value {
+    Value::Array(items.iter().map(|s| bulk(s)).collect())
+}
+
+fn blocked_clients(c: &mut Conn) -> i64 {
+    let info = c.cmd(&["INFO", "clients"]).as_str();
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("blocked_clients in INFO")
+}
+
+/// Waits until the server reports `n` blocked clients (so the order of blocking is
+/// known before the next client blocks).
+fn wait_blocked(c: &mut Conn, n: i64) {
+    let start = Instant::now();
+    while blocked_clients(c) != n {
+        if start.elapsed() > Duration::from_secs(5) {
+            let list = c.cmd(&["CLIENT", "LIST"]).as_str();
+            panic!("never saw {n} blocked clients:\n{list}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn client_id(c: &mut Conn) -> String {
+    c.cmd(&["CLIENT", "ID"]).as_int().expect("id").to_string()
+}
+
+#[test]
+fn push_from_another_connection_wakes_blpop() {
+    for s in both() {
+        let mut waiter = s.conn();
+        let mut other = s.conn();
+        waiter.send(&["BLPOP", "nothing", "k", "0"]);
+        wait_blocked(&mut other, 1);
+        assert_eq!(other.cmd(&["RPUSH", "k", "v"]), Value::Int(1));
+        assert_eq!(waiter.read().unwrap(), arr(&["k", "v"]));
+        assert_eq!(other.cmd(&["EXISTS", "k"]), Value::Int(0));
+        wait_blocked(&mut other, 0);
+        // The connection is usable again.
+        assert_eq!(waiter.cmd(&["PING"]), Value::Simple("PONG".into()));
+    }
+}
+
+#[test]
+fn blocked_clients_are_served_first_come_first_served() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut waiters: Vec<Conn> = (0..3).map(|_| s.conn()).collect();
+        for (i, w) in waiters.iter_mut().enumerate() {
+            w.send(&["BRPOP", "q", "0"]);
+            wait_blocked(&mut admin, i as i64 + 1);
+        }
+        // One push of three elements serves all three, oldest first.
+        admin.cmd(&["LPUSH", "q", "a", "b", "c"]);
+        for (w, want) in waiters.iter_mut().zip(["a", "b", "c"]) {
+            assert_eq!(w.read().unwrap(), arr(&["q", want]));
+        }
+        // One element at a time: still in blocking order.
+        wait_blocked(&mut admin, 0);
+        for (i, w) in waiters.iter_mut().enumerate() {
+            w.send(&["BLPOP", "q", "0"]);
+            wait_blocked(&mut admin, i as i64 + 1);
+        }
+        for (i, want) in ["x", "y", "z"].into_iter().enumerate() {
+            admin.cmd(&["RPUSH", "q", want]);
+            assert_eq!(waiters[i].read().unwrap(), arr(&["q", want]));
+        }
+        wait_blocked(&mut admin, 0);
+    }
+}
+
+#[test]
+fn timeout_answers_nil_after_about_the_timeout() {
+    for s in both() {
+        let mut c = s.conn();
+        for cmd in [
+            vec!["BLPOP", "k", "0.3"],
+            vec!["BLMOVE", "k", "d", "LEFT", "RIGHT", "0.3"],
+            vec!["BLMPOP", "0.3", "2", "k", "k2", "LEFT"],
+        ] {
+            let start = Instant::now();
+            assert_eq!(c.cmd(&cmd), Value::Nil, "{cmd:?}");
+            let took = start.elapsed();
+            assert!(
+                took >= Duration::from_millis(250) && took < Duration::from_secs(2),
+                "{cmd:?} took {took:?}"
+            );
+        }
+        // Commands pipelined behind a blocked one wait for it.
+        let replies = c.pipeline([vec!["BRPOP", "k", "0.1"], vec!["PING"]]);
+        assert_eq!(replies, vec![Value::Nil, Value::Simple("PONG".into())]);
+    }
+}
+
+#[test]
+fn client_unblock_timeout_and_error() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut w = s.conn();
+        let id = client_id(&mut w);
+        assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id]), Value::Int(0));
+        w.send(&["BLPOP", "k", "0"]);
+        wait_blocked(&mut admin, 1);
+        let line = admin.cmd(&["CLIENT", "LIST", "ID", &id]).as_str();
+        assert!(line.contains(" flags=b "), "{line}");
+        assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id]), Value::Int(1));
+        assert_eq!(w.read().unwrap(), Value::Nil);
+        wait_blocked(&mut admin, 0);
+        let line = admin.cmd(&["CLIENT", "LIST", "ID", &id]).as_str();
+        assert!(line.contains(" flags=N "), "{line}");
+
+        w.send(&["BLMOVE", "k", "d", "LEFT", "LEFT", "0"]);
+        wait_blocked(&mut admin, 1);
+        assert_eq!(
+            admin.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]),
+            Value::Int(1)
+        );
+        assert_eq!(
+            w.read().unwrap(),
+            Value::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
+        );
+        assert_eq!(
+            admin.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]),
+            Value::Int(0)
+        );
+        // The unblocked client lost its place: a push now stays in the list.
+        admin.cmd(&["RPUSH", "k", "v"]);
+        assert_eq!(admin.cmd(&["LLEN", "k"]), Value::Int(1));
+    }
+}
+
+#[test]
+fn blmove_is_woken_and_wakes_the_destination_waiters() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut mover = s.conn();
+        let mut popper = s.conn();
+        mover.send(&["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"]);
+        wait_blocked(&mut admin, 1);
+        popper.send(&["BLPOP", "dst", "0"]);
+        wait_blocked(&mut admin, 2);
+        admin.cmd(&["LPUSH", "src", "x"]);
+        assert_eq!(mover.read().unwrap(), bulk("x"));
+        // The moved element reached dst, where the second client was waiting.
+        assert_eq!(popper.read().unwrap(), arr(&["dst", "x"]));
+        wait_blocked(&mut admin, 0);
+        assert_eq!(admin.cmd(&["EXISTS", "src", "dst"]), Value::Int(0));
+
+        mover.send(&["BRPOPLPUSH", "src", "dst", "0"]);
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&["RPUSH", "src", "1", "2"]);
+        assert_eq!(mover.read().unwrap(), bulk("2"));
+        assert_eq!(admin.cmd(&["LRANGE", "dst", "0", "-1"]), arr(&["2"]));
+        assert_eq!(admin.cmd(&["LRANGE", "src", "0", "-1"]), arr(&["1"]));
+    }
+}
+
+#[test]
+fn blmpop_is_woken_with_its_count() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut w = s.conn();
+        w.send(&["BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2"]);
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&["RPUSH", "b", "1", "2", "3"]);
+        assert_eq!(
+            w.read().unwrap(),
+            Value::Array(vec![bulk("b"), arr(&["3", "2"])])
+        );
+        assert_eq!(admin.cmd(&["LRANGE", "b", "0", "-1"]), arr(&["1"]));
+    }
+}
+
+#[test]
+fn a_client_that_goes_away_leaves_the_queue() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut gone = s.conn();
+        let mut killed = s.conn();
+        let mut stays = s.conn();
+        let killed_id = client_id(&mut killed);
+        gone.send(&["BLPOP", "k", "0"]);
+        wait_blocked(&mut admin, 1);
+        killed.send(&["BLPOP", "k", "0"]);
+        wait_blocked(&mut admin, 2);
+        stays.send(&["BLPOP", "k", "0"]);
+        wait_blocked(&mut admin, 3);
+        drop(gone);
+        wait_blocked(&mut admin, 2);
+        assert_eq!(
+            admin.cmd(&["CLIENT", "KILL", "ID", &killed_id]),
+            Value::Int(1)
+        );
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&["RPUSH", "k", "v"]);
+        assert_eq!(stays.read().unwrap(), arr(&["k", "v"]));
+        wait_blocked(&mut admin, 0);
+    }
+}
+
+#[test]
+fn wrong_type_after_wake_and_multi_exec_push() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut w = s.conn();
+        w.send(&["BLPOP", "k", "0"]);
+        wait_blocked(&mut admin, 1);
+        // A push inside a transaction wakes the waiter too.
+        admin.cmd(&["MULTI"]);
+        admin.cmd(&["RPUSH", "k", "a"]);
+        admin.cmd(&["RPUSH", "k", "b"]);
+        assert_eq!(
+            admin.cmd(&["EXEC"]),
+            Value::Array(vec![Value::Int(1), Value::Int(2)])
+        );
+        assert_eq!(w.read().unwrap(), arr(&["k", "a"]));
+        assert_eq!(admin.cmd(&["LRANGE", "k", "0", "-1"]), arr(&["b"]));
+        // Non-list writes do not wake list waiters.
+        w.send(&["BLPOP", "s", "0.5"]);
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&["SET", "s", "v"]);
+        assert_eq!(w.read().unwrap(), Value::Nil);
+    }
+}
