@@ -241,3 +241,70 @@ fn wrong_type_after_wake_and_multi_exec_push() {
         assert_eq!(w.read().unwrap(), Value::Nil);
     }
 }
+
+/// Blocks `w` on `key`, runs `setup` on `admin`, expects `want` for `w`.
+fn serve(admin: &mut Conn, w: &mut Conn, key: &str, setup: &[&[&str]], want: Value) {
+    w.send(&["BLPOP", key, "0"]);
+    wait_blocked(admin, 1);
+    for cmd in setup {
+        admin.cmd(cmd);
+    }
+    assert_eq!(w.read().unwrap(), want, "{setup:?}");
+    wait_blocked(admin, 0);
+}
+
+#[test]
+fn keys_that_become_lists_by_rename_copy_move_restore_swapdb_wake_waiters() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut w = s.conn();
+        admin.cmd(&["RPUSH", "tmp", "r"]);
+        serve(
+            &mut admin,
+            &mut w,
+            "k",
+            &[&["RENAME", "tmp", "k"]],
+            arr(&["k", "r"]),
+        );
+        admin.cmd(&["RPUSH", "tmp", "c"]);
+        serve(
+            &mut admin,
+            &mut w,
+            "k",
+            &[&["COPY", "tmp", "k"]],
+            arr(&["k", "c"]),
+        );
+        let dump = admin.cmd(&["DUMP", "tmp"]);
+        let dump = dump.as_bytes().expect("dump").to_vec();
+        admin.cmd(&["DEL", "tmp"]);
+        w.send(&["BLPOP", "k", "0"]);
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&[&b"RESTORE"[..], b"k", b"0", &dump]);
+        assert_eq!(w.read().unwrap(), arr(&["k", "c"]));
+        wait_blocked(&mut admin, 0);
+        admin.cmd(&["SELECT", "1"]);
+        admin.cmd(&["RPUSH", "k", "m"]);
+        serve(
+            &mut admin,
+            &mut w,
+            "k",
+            &[&["MOVE", "k", "0"]],
+            arr(&["k", "m"]),
+        );
+        admin.cmd(&["RPUSH", "k", "s"]);
+        serve(
+            &mut admin,
+            &mut w,
+            "k",
+            &[&["SWAPDB", "0", "1"]],
+            arr(&["k", "s"]),
+        );
+        // A key that becomes a string does not answer the list waiter.
+        admin.cmd(&["SELECT", "0"]);
+        admin.cmd(&["SET", "str", "v"]);
+        w.send(&["BLPOP", "k", "0.3"]);
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&["RENAME", "str", "k"]);
+        assert_eq!(w.read().unwrap(), Value::Nil);
+    }
+}

@@ -192,6 +192,43 @@ pub fn signal(ctx: &Ctx, key: &[u8]) {
     ctx.shared.blocking.signal(ctx.db(), key);
 }
 
+/// A generic write (RENAME, COPY, MOVE, RESTORE) stored a value at `key` in `db`: if it
+/// is a list, its waiters may go on. (Waiters on a key that now holds another type stay
+/// blocked, as in Redis.)
+pub fn signal_if_list(ctx: &mut Ctx, db: usize, key: &[u8]) {
+    if ctx.shared.blocking.blocked_clients() == 0 {
+        return;
+    }
+    if ctx
+        .ks
+        .peek(db, key)
+        .is_some_and(|e| e.value.value_type() == snapkv_keyspace::ValueType::List)
+    {
+        ctx.shared.blocking.signal(db, key);
+    }
+}
+
+/// SWAPDB swapped `dbs`: keys waited on there may now hold lists. The caller holds every
+/// shard of both databases.
+pub fn signal_dbs(ctx: &mut Ctx, dbs: [usize; 2]) {
+    if ctx.shared.blocking.blocked_clients() == 0 {
+        return;
+    }
+    let waited: Vec<(usize, Bytes)> = ctx
+        .shared
+        .blocking
+        .queues
+        .lock()
+        .by_key
+        .keys()
+        .filter(|(db, _)| dbs.contains(db))
+        .cloned()
+        .collect();
+    for (db, key) in waited {
+        signal_if_list(ctx, db, &key);
+    }
+}
+
 /// A blocking command found nothing on `keys`. Inside MULTI/EXEC it answers `denied` at
 /// once (Redis's CLIENT_DENY_BLOCKING); otherwise the client waits, keeping its place in
 /// the queues if it was already waiting. The reply returned here is never sent.
