@@ -308,3 +308,19 @@ fn keys_that_become_lists_by_rename_copy_move_restore_swapdb_wake_waiters() {
         assert_eq!(w.read().unwrap(), Value::Nil);
     }
 }
+
+#[test]
+fn a_blocked_command_counts_as_one_call() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut w = s.conn();
+        admin.cmd(&["CONFIG", "RESETSTAT"]);
+        assert_eq!(w.cmd(&["BLPOP", "k", "0.05"]), Value::Nil);
+        w.send(&["BLPOP", "k", "0"]);
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&["RPUSH", "k", "v"]);
+        assert_eq!(w.read().unwrap(), arr(&["k", "v"]));
+        let stats = admin.cmd(&["INFO", "commandstats"]).as_str();
+        assert!(stats.contains("cmdstat_blpop:calls=2,"), "{stats}");
+    }
+}

@@ -192,6 +192,9 @@ pub fn run(
     args: &[Bytes],
     locked: &mut Locked<'_>,
 ) -> Reply {
+    // A blocked command re-run when woken: its call was counted (stats, slowlog,
+    // MONITOR) when it first ran, once, as Redis counts it.
+    let rerun = client.blocked.is_some();
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -201,6 +204,9 @@ pub fn run(
         };
         (spec.handler)(&mut ctx, args)
     };
+    if rerun {
+        return result.unwrap_or_else(Reply::from);
+    }
     let us = start.elapsed().as_micros() as u64;
     let st = shared.commands.stats(idx);
     st.record_call(us);
