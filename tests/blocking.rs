@@ -228,12 +228,14 @@ fn wrong_type_after_wake_and_multi_exec_push() {
         admin.cmd(&["MULTI"]);
         admin.cmd(&["RPUSH", "k", "a"]);
         admin.cmd(&["RPUSH", "k", "b"]);
+        admin.cmd(&["LLEN", "k"]);
         assert_eq!(
             admin.cmd(&["EXEC"]),
-            Value::Array(vec![Value::Int(1), Value::Int(2)])
+            Value::Array(vec![Value::Int(1), Value::Int(2), Value::Int(2)])
         );
-        assert_eq!(w.read().unwrap(), arr(&["k", "a"]));
+        // Served when the EXEC ended, before its reply.
         assert_eq!(admin.cmd(&["LRANGE", "k", "0", "-1"]), arr(&["b"]));
+        assert_eq!(w.read().unwrap(), arr(&["k", "a"]));
         // Non-list writes do not wake list waiters.
         w.send(&["BLPOP", "s", "0.5"]);
         wait_blocked(&mut admin, 1);
@@ -322,5 +324,36 @@ fn a_blocked_command_counts_as_one_call() {
         assert_eq!(w.read().unwrap(), arr(&["k", "v"]));
         let stats = admin.cmd(&["INFO", "commandstats"]).as_str();
         assert!(stats.contains("cmdstat_blpop:calls=2,"), "{stats}");
+    }
+}
+
+#[test]
+fn a_push_serves_waiters_before_its_own_reply() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut a = s.conn();
+        let mut b = s.conn();
+        a.send(&["BLPOP", "k", "0"]);
+        wait_blocked(&mut admin, 1);
+        b.send(&["BLMPOP", "0", "2", "other", "k", "RIGHT", "COUNT", "2"]);
+        wait_blocked(&mut admin, 2);
+        // Both are served by the push itself: the pusher's next commands see the rest.
+        assert_eq!(
+            admin.cmd(&["RPUSH", "k", "1", "2", "3", "4"]),
+            Value::Int(4)
+        );
+        assert_eq!(admin.cmd(&["LRANGE", "k", "0", "-1"]), arr(&["2"]));
+        assert_eq!(blocked_clients(&mut admin), 0);
+        assert_eq!(a.read().unwrap(), arr(&["k", "1"]));
+        assert_eq!(
+            b.read().unwrap(),
+            Value::Array(vec![bulk("k"), arr(&["4", "3"])])
+        );
+        // A push that a waiter takes whole leaves no key behind.
+        a.send(&["BRPOP", "k2", "0"]);
+        wait_blocked(&mut admin, 1);
+        assert_eq!(admin.cmd(&["LPUSH", "k2", "x"]), Value::Int(1));
+        assert_eq!(admin.cmd(&["EXISTS", "k2"]), Value::Int(0));
+        assert_eq!(a.read().unwrap(), arr(&["k2", "x"]));
     }
 }

@@ -6,11 +6,16 @@
 //! handler still holds those keys' shards, so no push can slip in between the check and
 //! the registration) and leaves a [`Blocked`] in the client state. The connection task
 //! then awaits the waiter's [`Waiter::notify`], the deadline, the socket closing or CLIENT
-//! UNBLOCK, and re-runs the command when woken. A re-run that finds nothing again keeps its
-//! place in the queues. Writers that make a list key non-empty call [`signal`], which wakes
-//! the first waiter of that key: the client that blocked first is served first. A waiter
-//! that leaves after being woken (served, timed out, gone) passes the wake-up on to the
-//! next one, so elements pushed for several waiters reach them all.
+//! UNBLOCK.
+//!
+//! A push serves waiters itself, as Redis does, in the order they blocked: while it still
+//! holds the key, `list.rs` pops for each pop-only waiter (BLPOP, BRPOP, BLMPOP) and hands
+//! the reply over with [`Blocking::complete`], so the pusher's next command already sees
+//! the list without them. Waiters it cannot serve in place (BLMOVE needs its destination's
+//! shard; pushes inside EXEC wait for the EXEC to end; RENAME & co.) are woken with
+//! [`signal`] instead and re-run their command ([`rerun`]); one that finds nothing again
+//! keeps its place. A woken waiter that leaves (served, timed out, gone) passes the
+//! wake-up on to the next one of its keys.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -44,6 +49,20 @@ pub struct Waiter {
     woken: AtomicBool,
     /// 0: none, 1: CLIENT UNBLOCK … TIMEOUT, 2: … ERROR.
     unblock: AtomicU8,
+    /// How a push may serve this waiter in place (None: only by a re-run).
+    pub pop: Option<PopSpec>,
+    /// The reply of a push that served this waiter in place.
+    served: Mutex<Option<Reply>>,
+}
+
+/// What a pop-only blocking command takes when a push serves it in place.
+#[derive(Debug, Clone, Copy)]
+pub struct PopSpec {
+    /// From the head (LEFT) or the tail.
+    pub left: bool,
+    pub count: usize,
+    /// BLMPOP's reply shape `[key, [elements…]]` rather than BLPOP's `[key, element]`.
+    pub multi: bool,
 }
 
 impl Waiter {
@@ -98,7 +117,13 @@ impl Blocking {
         self.blocked_clients() > 0 && self.queues.lock().by_client.contains_key(&client_id)
     }
 
-    fn register(&self, client_id: u64, db: usize, keys: &[Bytes]) -> Arc<Waiter> {
+    fn register(
+        &self,
+        client_id: u64,
+        db: usize,
+        keys: &[Bytes],
+        pop: Option<PopSpec>,
+    ) -> Arc<Waiter> {
         let mut unique: Vec<Bytes> = Vec::with_capacity(keys.len());
         for k in keys {
             if !unique.contains(k) {
@@ -112,6 +137,8 @@ impl Blocking {
             notify: tokio::sync::Notify::new(),
             woken: AtomicBool::new(false),
             unblock: AtomicU8::new(0),
+            pop,
+            served: Mutex::new(None),
         });
         let mut q = self.queues.lock();
         for k in &w.keys {
@@ -129,6 +156,47 @@ impl Blocking {
     /// of its keys is woken instead (it re-checks and waits again if nothing is left).
     pub fn remove(&self, w: &Arc<Waiter>) {
         let mut q = self.queues.lock();
+        Self::unlink(&mut q, w);
+        self.count.store(q.by_client.len(), Ordering::Relaxed);
+        if w.woken.load(Ordering::Acquire) {
+            for k in &w.keys {
+                wake_first(&q, w.db, k);
+            }
+        }
+    }
+
+    /// The first waiter of `key` that CLIENT UNBLOCK has not released.
+    pub fn first(&self, db: usize, key: &[u8]) -> Option<Arc<Waiter>> {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let q = self.queues.lock();
+        q.by_key
+            .get(&(db, Bytes::copy_from_slice(key)))?
+            .iter()
+            .find(|w| w.unblock.load(Ordering::Acquire) == 0)
+            .cloned()
+    }
+
+    /// A push served `w` in place with `reply`: it leaves the queues and is woken to send
+    /// it. Err(reply) if `w` left meanwhile (timed out, went away): the caller undoes.
+    pub fn complete(&self, w: &Arc<Waiter>, reply: Reply) -> Result<(), Reply> {
+        let mut q = self.queues.lock();
+        if !q
+            .by_client
+            .get(&w.client_id)
+            .is_some_and(|x| Arc::ptr_eq(x, w))
+        {
+            return Err(reply);
+        }
+        Self::unlink(&mut q, w);
+        self.count.store(q.by_client.len(), Ordering::Relaxed);
+        *w.served.lock() = Some(reply);
+        w.notify.notify_one();
+        Ok(())
+    }
+
+    fn unlink(q: &mut Queues, w: &Arc<Waiter>) {
         for k in &w.keys {
             let slot = (w.db, k.clone());
             if let Some(queue) = q.by_key.get_mut(&slot) {
@@ -143,12 +211,6 @@ impl Blocking {
             .is_some_and(|x| Arc::ptr_eq(x, w))
         {
             q.by_client.remove(&w.client_id);
-        }
-        self.count.store(q.by_client.len(), Ordering::Relaxed);
-        if w.woken.load(Ordering::Acquire) {
-            for k in &w.keys {
-                wake_first(&q, w.db, k);
-            }
         }
     }
 
@@ -187,11 +249,6 @@ fn wake_first(q: &Queues, db: usize, key: &[u8]) {
     }
 }
 
-/// A push made `key` (in the client's db) a non-empty list: wake its first waiter.
-pub fn signal(ctx: &Ctx, key: &[u8]) {
-    ctx.shared.blocking.signal(ctx.db(), key);
-}
-
 /// A generic write (RENAME, COPY, MOVE, RESTORE) stored a value at `key` in `db`: if it
 /// is a list, its waiters may go on. (Waiters on a key that now holds another type stay
 /// blocked, as in Redis.)
@@ -204,7 +261,7 @@ pub fn signal_if_list(ctx: &mut Ctx, db: usize, key: &[u8]) {
         .peek(db, key)
         .is_some_and(|e| e.value.value_type() == snapkv_keyspace::ValueType::List)
     {
-        ctx.shared.blocking.signal(db, key);
+        crate::list::serve_blocked(ctx, db, key);
     }
 }
 
@@ -237,6 +294,7 @@ pub fn block(
     args: &[Bytes],
     keys: &[Bytes],
     timeout: Option<Duration>,
+    pop: Option<PopSpec>,
     denied: Reply,
 ) -> CommandResult {
     if ctx.client.deny_blocking {
@@ -248,7 +306,7 @@ pub fn block(
             let waiter = ctx
                 .shared
                 .blocking
-                .register(ctx.client.id(), ctx.db(), keys);
+                .register(ctx.client.id(), ctx.db(), keys, pop);
             ctx.client.info.blocked.store(true, Ordering::Relaxed);
             ctx.client.blocked = Some(Blocked {
                 waiter,
@@ -261,12 +319,67 @@ pub fn block(
     Ok(Reply::NilArray)
 }
 
-/// Ends the client's wait (served, timed out, unblocked or disconnected).
-pub fn finish(shared: &Shared, client: &mut crate::ClientState) {
-    if let Some(b) = client.blocked.take() {
-        shared.blocking.remove(&b.waiter);
-        client.info.blocked.store(false, Ordering::Relaxed);
+/// Ends the client's wait (served, timed out, unblocked or disconnected). Returns the
+/// reply of a push that served it in place just before, if one did: that one wins.
+pub fn finish(shared: &Shared, client: &mut crate::ClientState) -> Option<Reply> {
+    let b = client.blocked.take()?;
+    shared.blocking.remove(&b.waiter);
+    client.info.blocked.store(false, Ordering::Relaxed);
+    let served = b.waiter.served.lock().take();
+    served
+}
+
+/// The end of an EXEC (still holding its shards): serves the waiters of the keys its
+/// commands pushed to, as Redis does after the transaction.
+pub fn serve_ready(
+    shared: &Shared,
+    client: &mut crate::ClientState,
+    locked: &mut snapkv_keyspace::Locked<'_>,
+) {
+    if client.ready_keys.is_empty() {
+        return;
     }
+    let ready = std::mem::take(&mut client.ready_keys);
+    let mut ctx = Ctx {
+        shared,
+        client,
+        ks: locked,
+    };
+    for (db, key) in ready {
+        crate::list::serve_blocked(&mut ctx, db, &key);
+    }
+}
+
+/// Runs a woken blocked command (from `dispatch::run`, under the command's shards, which
+/// a push serving it in place must hold too): the in-place reply if a push served it,
+/// else the handler's; the wait ends here unless the handler blocks again.
+pub fn rerun(
+    shared: &Shared,
+    client: &mut crate::ClientState,
+    handler: crate::spec::Handler,
+    args: &[Bytes],
+    locked: &mut snapkv_keyspace::Locked<'_>,
+) -> Reply {
+    let served = client
+        .blocked
+        .as_ref()
+        .and_then(|b| b.waiter.served.lock().take());
+    if let Some(reply) = served {
+        finish(shared, client);
+        return reply;
+    }
+    let result = {
+        let mut ctx = Ctx {
+            shared,
+            client,
+            ks: locked,
+        };
+        handler(&mut ctx, args)
+    };
+    if !client.blocked.as_ref().is_some_and(|b| b.again) {
+        finish(shared, client);
+    }
+    result.unwrap_or_else(Reply::from)
 }
 
 /// The reply of a wait ended by its timeout or CLIENT UNBLOCK.
@@ -337,8 +450,8 @@ mod tests {
     fn fifo_and_pass_on() {
         let b = Blocking::default();
         let k = Bytes::from_static(b"k");
-        let w1 = b.register(1, 0, std::slice::from_ref(&k));
-        let w2 = b.register(2, 0, &[k.clone(), k.clone()]);
+        let w1 = b.register(1, 0, std::slice::from_ref(&k), None);
+        let w2 = b.register(2, 0, &[k.clone(), k.clone()], None);
         assert_eq!(b.blocked_clients(), 2);
         b.signal(0, b"k");
         assert!(w1.woken.load(Ordering::Relaxed));
@@ -346,11 +459,24 @@ mod tests {
         // w1 leaves after its wake-up: w2 gets it.
         b.remove(&w1);
         assert!(w2.woken.load(Ordering::Relaxed));
+        assert!(Arc::ptr_eq(&b.first(0, b"k").unwrap(), &w2));
         assert!(b.unblock(2, Unblock::Error));
+        assert!(b.first(0, b"k").is_none());
         assert_eq!(w2.unblocked(), Some(Unblock::Error));
         b.remove(&w2);
         assert_eq!(b.blocked_clients(), 0);
         assert!(!b.unblock(2, Unblock::Timeout));
         assert!(b.queues.lock().by_key.is_empty());
+    }
+
+    #[test]
+    fn complete_hands_over_once() {
+        let b = Blocking::default();
+        let w = b.register(7, 0, &[Bytes::from_static(b"k")], None);
+        assert!(b.complete(&w, Reply::Int(1)).is_ok());
+        assert_eq!(b.blocked_clients(), 0);
+        assert_eq!(w.served.lock().take(), Some(Reply::Int(1)));
+        // Gone: a second push must undo its pop.
+        assert_eq!(b.complete(&w, Reply::Int(2)), Err(Reply::Int(2)));
     }
 }

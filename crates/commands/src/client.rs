@@ -129,6 +129,8 @@ pub struct ClientState {
     pub blocked: Option<crate::blocking::Blocked>,
     /// Inside EXEC: blocking commands answer at once instead of waiting.
     pub deny_blocking: bool,
+    /// Keys that got list elements inside EXEC: their waiters are served when it ends.
+    pub ready_keys: Vec<(usize, Bytes)>,
 }
 
 impl ClientState {
@@ -148,6 +150,7 @@ impl ClientState {
             monitor: None,
             blocked: None,
             deny_blocking: false,
+            ready_keys: Vec::new(),
         }
     }
 

@@ -194,7 +194,9 @@ pub fn run(
 ) -> Reply {
     // A blocked command re-run when woken: its call was counted (stats, slowlog,
     // MONITOR) when it first ran, once, as Redis counts it.
-    let rerun = client.blocked.is_some();
+    if client.blocked.is_some() {
+        return crate::blocking::rerun(shared, client, spec.handler, args, locked);
+    }
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -204,9 +206,6 @@ pub fn run(
         };
         (spec.handler)(&mut ctx, args)
     };
-    if rerun {
-        return result.unwrap_or_else(Reply::from);
-    }
     let us = start.elapsed().as_micros() as u64;
     let st = shared.commands.stats(idx);
     st.record_call(us);

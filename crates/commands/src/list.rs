@@ -131,7 +131,8 @@ fn push(ctx: &mut Ctx, key: &[u8], items: &[Bytes], at: End, create: bool) -> Co
         }
     }
     let len = l.len() as i64;
-    blocking::signal(ctx, key);
+    let db = ctx.db();
+    serve_blocked(ctx, db, key);
     Ok(Reply::Int(len))
 }
 
@@ -149,6 +150,62 @@ fn lpushx(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 fn rpushx(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     push(ctx, &args[1], &args[2..], End::Right, false)
+}
+
+/// Serves the clients blocked on `key` (a list that just got elements), first blocked
+/// first, while the caller still holds the key: Redis's `handleClientsBlockedOnKeys`, so
+/// the pusher's next command already sees what they took. Inside EXEC the key is noted
+/// and served when the EXEC ends ([`blocking::serve_ready`]). Waiters that cannot be
+/// served here (BLMOVE needs its destination's shard) are woken to re-run instead.
+pub(crate) fn serve_blocked(ctx: &mut Ctx, db: usize, key: &[u8]) {
+    let blocking = &ctx.shared.blocking;
+    if blocking.blocked_clients() == 0 {
+        return;
+    }
+    if ctx.client.deny_blocking {
+        let ready = &mut ctx.client.ready_keys;
+        if !ready.iter().any(|(d, k)| *d == db && k == key) {
+            ready.push((db, Bytes::copy_from_slice(key)));
+        }
+        return;
+    }
+    while let Some(w) = blocking.first(db, key) {
+        let Some(pop) = w.pop else {
+            blocking.signal(db, key);
+            break;
+        };
+        let Some(l) = ctx.ks.get_mut(db, key).and_then(|e| e.value.as_list_mut()) else {
+            break;
+        };
+        if l.is_empty() {
+            break;
+        }
+        let n = pop.count.min(l.len());
+        let taken: Vec<SmallBytes> = if pop.left {
+            l.drain(..n).collect()
+        } else {
+            (0..n).filter_map(|_| l.pop_back()).collect()
+        };
+        let name = Reply::Bulk(Bytes::copy_from_slice(key));
+        let reply = if pop.multi {
+            Reply::Array(vec![name, Reply::Array(taken.iter().map(bulk).collect())])
+        } else {
+            Reply::Array(vec![name, taken.first().map_or(Reply::Nil, bulk)])
+        };
+        if blocking.complete(&w, reply).is_err() {
+            // It left meanwhile (timed out, went away): put the elements back.
+            for e in taken.into_iter().rev() {
+                if pop.left {
+                    l.push_front(e);
+                } else {
+                    l.push_back(e);
+                }
+            }
+        }
+    }
+    if ctx.ks.peek(db, key).is_some_and(|e| e.value.is_empty()) {
+        ctx.ks.remove(db, key);
+    }
 }
 
 /// Pops up to `n` elements from `at`, deleting the key when emptied. None when missing.
@@ -421,7 +478,8 @@ fn move_one(
         End::Left => l.push_front(e),
         End::Right => l.push_back(e),
     }
-    blocking::signal(ctx, dst);
+    let db = ctx.db();
+    serve_blocked(ctx, db, dst);
     Ok(Some(reply))
 }
 
@@ -498,7 +556,12 @@ fn bpop(ctx: &mut Ctx, args: &[Bytes], from: End) -> CommandResult {
             }
         }
     }
-    blocking::block(ctx, args, keys, timeout, Reply::NilArray)
+    let pop = blocking::PopSpec {
+        left: from == End::Left,
+        count: 1,
+        multi: false,
+    };
+    blocking::block(ctx, args, keys, timeout, Some(pop), Reply::NilArray)
 }
 
 fn blpop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -513,7 +576,7 @@ fn bmove(ctx: &mut Ctx, args: &[Bytes], from: End, to: End, timeout_at: usize) -
     let timeout = blocking::parse_timeout(&args[timeout_at])?;
     match move_one(ctx, &args[1], &args[2], from, to)? {
         Some(r) => Ok(r),
-        None => blocking::block(ctx, args, &args[1..2], timeout, Reply::Nil),
+        None => blocking::block(ctx, args, &args[1..2], timeout, None, Reply::Nil),
     }
 }
 
@@ -532,7 +595,14 @@ fn blmpop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let (keys, from, count) = mpop_args(args, 2)?;
     match mpop(ctx, keys, from, count)? {
         Some(r) => Ok(r),
-        None => blocking::block(ctx, args, keys, timeout, Reply::NilArray),
+        None => {
+            let pop = blocking::PopSpec {
+                left: from == End::Left,
+                count,
+                multi: true,
+            };
+            blocking::block(ctx, args, keys, timeout, Some(pop), Reply::NilArray)
+        }
     }
 }
 

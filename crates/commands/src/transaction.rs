@@ -188,6 +188,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
             });
         }
         ctx.client.deny_blocking = false;
+        crate::blocking::serve_ready(shared, ctx.client, &mut locked);
         Reply::Array(replies)
     };
     drop(locked);

@@ -1,6 +1,7 @@
 //! A client waiting in a blocking command (BLPOP, BLMOVE, BLMPOP …): the connection task
 //! awaits its wake-up, its deadline, CLIENT UNBLOCK or the socket closing — never a
-//! worker thread — and re-runs the command when woken (see `snapkv_commands::blocking`).
+//! worker thread — and, when woken, sends the reply a push left for it or re-runs the
+//! command (see `snapkv_commands::blocking`).
 
 use bytes::BytesMut;
 use snapkv_commands::blocking::{ended_reply, finish, Unblock};
@@ -32,8 +33,9 @@ pub async fn wait(
         tokio::select! {
             _ = waiter.notify.notified() => {}
             _ = expired => {
-                finish(shared, client);
-                return Some(ended_reply(Unblock::Timeout));
+                // A push may have served it just now: that reply wins.
+                let served = finish(shared, client);
+                return Some(served.unwrap_or_else(|| ended_reply(Unblock::Timeout)));
             }
             n = stream.read_buf(rbuf) => match n {
                 Ok(0) | Err(_) => {
@@ -48,8 +50,8 @@ pub async fn wait(
             return None;
         }
         if let Some(how) = waiter.unblocked() {
-            finish(shared, client);
-            return Some(ended_reply(how));
+            let served = finish(shared, client);
+            return Some(served.unwrap_or_else(|| ended_reply(how)));
         }
         let args = match client.blocked.as_mut() {
             Some(b) => {
@@ -58,14 +60,17 @@ pub async fn wait(
             }
             None => return Some(Reply::NilArray),
         };
+        // Through `dispatch::run` to `blocking::rerun`: the reply a push left, or the
+        // command run again under its shards.
         let reply = snapkv_commands::execute(shared, client, args);
-        if !client.blocked.as_ref().is_some_and(|b| b.again) {
-            // Served (or failed): still marked woken, so leaving wakes the next waiter of
-            // each key, which finds what is left, if anything.
-            finish(shared, client);
-            return Some(reply);
+        match client.blocked.as_ref() {
+            None => return Some(reply),
+            Some(b) if b.again => {
+                // Nothing for us after all: keep our place, forget the wake-up.
+                waiter.rearm();
+            }
+            // Refused before it ran (OOM, MISCONF …).
+            Some(_) => return Some(finish(shared, client).unwrap_or(reply)),
         }
-        // Nothing for us after all: keep our place, forget the wake-up.
-        waiter.rearm();
     }
 }
