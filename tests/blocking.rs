@@ -357,3 +357,87 @@ fn a_push_serves_waiters_before_its_own_reply() {
         assert_eq!(a.read().unwrap(), arr(&["k2", "x"]));
     }
 }
+
+/// Producers push while consumers pop with BLPOP, BRPOP, BLMPOP (short timeouts, so
+/// timeouts race the pushes) and a BLMOVE relay: every element arrives exactly once.
+#[test]
+fn concurrent_producers_and_blocked_consumers_lose_and_duplicate_nothing() {
+    const PER_PRODUCER: usize = 300;
+    let s = Server::snapkv(&[]);
+    let port = s.port;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The relay moves everything from "in" to "out", where the consumers wait.
+    let relay = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut c = Conn::connect(port).unwrap();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                c.cmd(&["BLMOVE", "in", "out", "LEFT", "RIGHT", "0.02"]);
+            }
+        })
+    };
+    let consumers: Vec<_> = (0..4)
+        .map(|i| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut c = Conn::connect(port).unwrap();
+                let mut got = Vec::new();
+                loop {
+                    let cmd: Vec<&str> = match i {
+                        0 => vec!["BLPOP", "out", "0.01"],
+                        1 => vec!["BRPOP", "none", "out", "0.03"],
+                        _ => vec!["BLMPOP", "0.02", "2", "none", "out", "LEFT", "COUNT", "3"],
+                    };
+                    match c.cmd(&cmd) {
+                        Value::Nil => {
+                            if done.load(std::sync::atomic::Ordering::Relaxed) {
+                                return got;
+                            }
+                        }
+                        Value::Array(v) => match &v[1] {
+                            Value::Array(items) => {
+                                got.extend(items.iter().map(|x| x.as_str()));
+                            }
+                            one => got.push(one.as_str()),
+                        },
+                        other => panic!("{other}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let producers: Vec<_> = (0..2)
+        .map(|p| {
+            std::thread::spawn(move || {
+                let mut c = Conn::connect(port).unwrap();
+                for i in 0..PER_PRODUCER {
+                    let key = if i % 2 == 0 { "in" } else { "out" };
+                    c.cmd(&["RPUSH", key, &format!("{p}-{i}")]);
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().unwrap();
+    }
+    let mut admin = s.conn();
+    let start = Instant::now();
+    while admin.cmd(&["EXISTS", "in", "out"]) != Value::Int(0) {
+        assert!(start.elapsed() < Duration::from_secs(20), "not drained");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    relay.join().unwrap();
+    let mut all: Vec<String> = consumers
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    all.sort();
+    let mut want: Vec<String> = (0..2)
+        .flat_map(|p| (0..PER_PRODUCER).map(move |i| format!("{p}-{i}")))
+        .collect();
+    want.sort();
+    assert_eq!(all.len(), want.len());
+    assert_eq!(all, want);
+    wait_blocked(&mut admin, 0);
+}
