@@ -333,6 +333,7 @@ fn a_push_serves_waiters_before_its_own_reply() {
         let mut admin = s.conn();
         let mut a = s.conn();
         let mut b = s.conn();
+        let a_id = client_id(&mut a);
         a.send(&["BLPOP", "k", "0"]);
         wait_blocked(&mut admin, 1);
         b.send(&["BLMPOP", "0", "2", "other", "k", "RIGHT", "COUNT", "2"]);
@@ -344,6 +345,8 @@ fn a_push_serves_waiters_before_its_own_reply() {
         );
         assert_eq!(admin.cmd(&["LRANGE", "k", "0", "-1"]), arr(&["2"]));
         assert_eq!(blocked_clients(&mut admin), 0);
+        let line = admin.cmd(&["CLIENT", "LIST", "ID", &a_id]).as_str();
+        assert!(line.contains(" flags=N "), "{line}");
         assert_eq!(a.read().unwrap(), arr(&["k", "1"]));
         assert_eq!(
             b.read().unwrap(),

@@ -49,6 +49,8 @@ pub struct Waiter {
     woken: AtomicBool,
     /// 0: none, 1: CLIENT UNBLOCK … TIMEOUT, 2: … ERROR.
     unblock: AtomicU8,
+    /// The client's shared info: its `blocked` flag (CLIENT LIST `b`), killed state.
+    info: Option<Arc<crate::ClientInfo>>,
     /// How a push may serve this waiter in place (None: only by a re-run).
     pub pop: Option<PopSpec>,
     /// The reply of a push that served this waiter in place.
@@ -120,6 +122,7 @@ impl Blocking {
     fn register(
         &self,
         client_id: u64,
+        info: Option<Arc<crate::ClientInfo>>,
         db: usize,
         keys: &[Bytes],
         pop: Option<PopSpec>,
@@ -137,9 +140,13 @@ impl Blocking {
             notify: tokio::sync::Notify::new(),
             woken: AtomicBool::new(false),
             unblock: AtomicU8::new(0),
+            info,
             pop,
             served: Mutex::new(None),
         });
+        if let Some(i) = &w.info {
+            i.blocked.store(true, Ordering::Relaxed);
+        }
         let mut q = self.queues.lock();
         for k in &w.keys {
             q.by_key
@@ -174,7 +181,10 @@ impl Blocking {
         q.by_key
             .get(&(db, Bytes::copy_from_slice(key)))?
             .iter()
-            .find(|w| w.unblock.load(Ordering::Acquire) == 0)
+            .find(|w| {
+                w.unblock.load(Ordering::Acquire) == 0
+                    && !w.info.as_ref().is_some_and(|i| i.is_killed())
+            })
             .cloned()
     }
 
@@ -197,6 +207,9 @@ impl Blocking {
     }
 
     fn unlink(q: &mut Queues, w: &Arc<Waiter>) {
+        if let Some(i) = &w.info {
+            i.blocked.store(false, Ordering::Relaxed);
+        }
         for k in &w.keys {
             let slot = (w.db, k.clone());
             if let Some(queue) = q.by_key.get_mut(&slot) {
@@ -303,11 +316,13 @@ pub fn block(
     match ctx.client.blocked.as_mut() {
         Some(b) => b.again = true,
         None => {
-            let waiter = ctx
-                .shared
-                .blocking
-                .register(ctx.client.id(), ctx.db(), keys, pop);
-            ctx.client.info.blocked.store(true, Ordering::Relaxed);
+            let waiter = ctx.shared.blocking.register(
+                ctx.client.id(),
+                Some(ctx.client.info.clone()),
+                ctx.db(),
+                keys,
+                pop,
+            );
             ctx.client.blocked = Some(Blocked {
                 waiter,
                 args: args.to_vec(),
@@ -324,7 +339,6 @@ pub fn block(
 pub fn finish(shared: &Shared, client: &mut crate::ClientState) -> Option<Reply> {
     let b = client.blocked.take()?;
     shared.blocking.remove(&b.waiter);
-    client.info.blocked.store(false, Ordering::Relaxed);
     let served = b.waiter.served.lock().take();
     served
 }
@@ -450,8 +464,8 @@ mod tests {
     fn fifo_and_pass_on() {
         let b = Blocking::default();
         let k = Bytes::from_static(b"k");
-        let w1 = b.register(1, 0, std::slice::from_ref(&k), None);
-        let w2 = b.register(2, 0, &[k.clone(), k.clone()], None);
+        let w1 = b.register(1, None, 0, std::slice::from_ref(&k), None);
+        let w2 = b.register(2, None, 0, &[k.clone(), k.clone()], None);
         assert_eq!(b.blocked_clients(), 2);
         b.signal(0, b"k");
         assert!(w1.woken.load(Ordering::Relaxed));
@@ -472,7 +486,7 @@ mod tests {
     #[test]
     fn complete_hands_over_once() {
         let b = Blocking::default();
-        let w = b.register(7, 0, &[Bytes::from_static(b"k")], None);
+        let w = b.register(7, None, 0, &[Bytes::from_static(b"k")], None);
         assert!(b.complete(&w, Reply::Int(1)).is_ok());
         assert_eq!(b.blocked_clients(), 0);
         assert_eq!(w.served.lock().take(), Some(Reply::Int(1)));

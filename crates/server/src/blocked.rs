@@ -3,6 +3,8 @@
 //! worker thread — and, when woken, sends the reply a push left for it or re-runs the
 //! command (see `snapkv_commands::blocking`).
 
+use std::sync::atomic::Ordering;
+
 use bytes::BytesMut;
 use snapkv_commands::blocking::{ended_reply, finish, Unblock};
 use snapkv_commands::{ClientState, Shared};
@@ -42,7 +44,25 @@ pub async fn wait(
                     finish(shared, client);
                     return None;
                 }
-                Ok(_) => continue,
+                Ok(n) => {
+                    // Read on while blocked (run afterwards), within the query buffer limit.
+                    shared.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    if rbuf.len() as u64 > client.settings.client_query_buffer_limit {
+                        tracing::warn!(
+                            "Closing client that reached max query buffer length: id={} addr={} (qbuf={})",
+                            client.info.id,
+                            client.info.addr,
+                            rbuf.len()
+                        );
+                        shared
+                            .stats
+                            .client_qbuf_limit_disconnections
+                            .fetch_add(1, Ordering::Relaxed);
+                        finish(shared, client);
+                        return None;
+                    }
+                    continue;
+                }
             },
         }
         if client.info.is_killed() {
