@@ -13,7 +13,7 @@
 //! the reply over with [`Blocking::complete`], so the pusher's next command already sees
 //! the list without them. Waiters it cannot serve in place (BLMOVE needs its destination's
 //! shard; pushes inside EXEC wait for the EXEC to end; RENAME & co.) are woken with
-//! [`signal`] instead and re-run their command ([`rerun`]); one that finds nothing again
+//! [`Blocking::signal`] instead and re-run their command ([`rerun`]); one that finds nothing again
 //! keeps its place. A woken waiter that leaves (served, timed out, gone) passes the
 //! wake-up on to the next one of its keys.
 
@@ -43,7 +43,7 @@ pub struct Waiter {
     pub client_id: u64,
     db: usize,
     keys: Vec<Bytes>,
-    /// Woken by [`signal`] and CLIENT UNBLOCK.
+    /// Woken by [`Blocking::signal`], [`Blocking::complete`] and CLIENT UNBLOCK.
     pub notify: tokio::sync::Notify,
     /// A signal reached this waiter and it has not re-run since.
     woken: AtomicBool,
@@ -115,10 +115,6 @@ impl Blocking {
         self.count.load(Ordering::Relaxed)
     }
 
-    pub fn is_blocked(&self, client_id: u64) -> bool {
-        self.blocked_clients() > 0 && self.queues.lock().by_client.contains_key(&client_id)
-    }
-
     fn register(
         &self,
         client_id: u64,
@@ -172,7 +168,8 @@ impl Blocking {
         }
     }
 
-    /// The first waiter of `key` that CLIENT UNBLOCK has not released.
+    /// The first waiter of `key` still waiting (not released by CLIENT UNBLOCK, its
+    /// client not killed).
     pub fn first(&self, db: usize, key: &[u8]) -> Option<Arc<Waiter>> {
         if self.count.load(Ordering::Relaxed) == 0 {
             return None;
@@ -227,9 +224,9 @@ impl Blocking {
         }
     }
 
-    /// `key` may now hold what waiters want: wakes the first of them.
-    /// (Hot path for every push: one relaxed load when nobody is blocked. Callers hold the
-    /// key's shard, as [`block`] does when registering, so the load cannot miss a waiter.)
+    /// `key` may now hold what waiters want: wakes the first of them to re-run.
+    /// (One relaxed load when nobody is blocked. Callers hold the key's shard, as
+    /// [`block`] does when registering, so the load cannot miss a waiter.)
     pub fn signal(&self, db: usize, key: &[u8]) {
         if self.count.load(Ordering::Relaxed) == 0 {
             return;
