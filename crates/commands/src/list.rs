@@ -341,27 +341,26 @@ fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     } else {
         count.unsigned_abs() as usize
     };
-    let mut removed = 0usize;
-    if count >= 0 {
-        let mut i = 0;
-        while i < l.len() && removed < limit {
-            if l[i].as_slice() == want {
-                l.remove(i);
-                removed += 1;
-            } else {
-                i += 1;
-            }
-        }
+    // One pass (O(n), not a shift per removal): from the tail, the matches to keep are
+    // the first ones up to all but `limit` of them.
+    let mut keep = if count < 0 {
+        let matches = l.iter().filter(|e| e.as_slice() == want).count();
+        matches.saturating_sub(limit)
     } else {
-        let mut i = l.len();
-        while i > 0 && removed < limit {
-            i -= 1;
-            if l[i].as_slice() == want {
-                l.remove(i);
-                removed += 1;
-            }
+        0
+    };
+    let mut removed = 0usize;
+    l.retain(|e| {
+        if removed >= limit || e.as_slice() != want {
+            return true;
         }
-    }
+        if keep > 0 {
+            keep -= 1;
+            return true;
+        }
+        removed += 1;
+        false
+    });
     coll::remove_if_empty(ctx, &args[1]);
     Ok(Reply::Int(removed as i64))
 }
