@@ -444,3 +444,25 @@ fn concurrent_producers_and_blocked_consumers_lose_and_duplicate_nothing() {
     assert_eq!(all, want);
     wait_blocked(&mut admin, 0);
 }
+
+#[test]
+fn info_counts_blocked_clients_and_those_with_a_timeout() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut a = s.conn();
+        let mut b = s.conn();
+        a.send(&["BLPOP", "k", "10"]);
+        wait_blocked(&mut admin, 1);
+        b.send(&["BRPOP", "k2", "0"]);
+        wait_blocked(&mut admin, 2);
+        let info = admin.cmd(&["INFO", "clients"]).as_str();
+        assert!(info.contains("clients_in_timeout_table:1\r\n"), "{info}");
+        admin.cmd(&["RPUSH", "k", "v"]);
+        admin.cmd(&["RPUSH", "k2", "v"]);
+        assert_eq!(a.read().unwrap(), arr(&["k", "v"]));
+        assert_eq!(b.read().unwrap(), arr(&["k2", "v"]));
+        let info = admin.cmd(&["INFO", "clients"]).as_str();
+        assert!(info.contains("clients_in_timeout_table:0\r\n"), "{info}");
+        assert!(info.contains("blocked_clients:0\r\n"), "{info}");
+    }
+}

@@ -49,6 +49,8 @@ pub struct Waiter {
     woken: AtomicBool,
     /// 0: none, 1: CLIENT UNBLOCK … TIMEOUT, 2: … ERROR.
     unblock: AtomicU8,
+    /// Waits with a timeout (INFO `clients_in_timeout_table`).
+    timed: bool,
     /// The client's shared info: its `blocked` flag (CLIENT LIST `b`), killed state.
     info: Option<Arc<crate::ClientInfo>>,
     /// How a push may serve this waiter in place (None: only by a re-run).
@@ -106,6 +108,8 @@ struct Queues {
 pub struct Blocking {
     /// Registered waiters: writers check this one atomic before anything else.
     count: AtomicUsize,
+    /// Those of them with a timeout.
+    timed: AtomicUsize,
     queues: Mutex<Queues>,
 }
 
@@ -115,6 +119,11 @@ impl Blocking {
         self.count.load(Ordering::Relaxed)
     }
 
+    /// INFO clients `clients_in_timeout_table`: blocked with a timeout.
+    pub fn timed_clients(&self) -> usize {
+        self.timed.load(Ordering::Relaxed)
+    }
+
     fn register(
         &self,
         client_id: u64,
@@ -122,6 +131,7 @@ impl Blocking {
         db: usize,
         keys: &[Bytes],
         pop: Option<PopSpec>,
+        timed: bool,
     ) -> Arc<Waiter> {
         let mut unique: Vec<Bytes> = Vec::with_capacity(keys.len());
         for k in keys {
@@ -136,6 +146,7 @@ impl Blocking {
             notify: tokio::sync::Notify::new(),
             woken: AtomicBool::new(false),
             unblock: AtomicU8::new(0),
+            timed,
             info,
             pop,
             served: Mutex::new(None),
@@ -152,6 +163,9 @@ impl Blocking {
         }
         q.by_client.insert(client_id, w.clone());
         self.count.store(q.by_client.len(), Ordering::Relaxed);
+        if timed {
+            self.timed.fetch_add(1, Ordering::Relaxed);
+        }
         w
     }
 
@@ -159,7 +173,9 @@ impl Blocking {
     /// of its keys is woken instead (it re-checks and waits again if nothing is left).
     pub fn remove(&self, w: &Arc<Waiter>) {
         let mut q = self.queues.lock();
-        Self::unlink(&mut q, w);
+        if self.unlink(&mut q, w) && w.timed {
+            self.timed.fetch_sub(1, Ordering::Relaxed);
+        }
         self.count.store(q.by_client.len(), Ordering::Relaxed);
         if w.woken.load(Ordering::Acquire) {
             for k in &w.keys {
@@ -196,14 +212,17 @@ impl Blocking {
         {
             return Err(reply);
         }
-        Self::unlink(&mut q, w);
+        if self.unlink(&mut q, w) && w.timed {
+            self.timed.fetch_sub(1, Ordering::Relaxed);
+        }
         self.count.store(q.by_client.len(), Ordering::Relaxed);
         *w.served.lock() = Some(reply);
         w.notify.notify_one();
         Ok(())
     }
 
-    fn unlink(q: &mut Queues, w: &Arc<Waiter>) {
+    /// Takes `w` out of the queues; false if it was not in them any more.
+    fn unlink(&self, q: &mut Queues, w: &Arc<Waiter>) -> bool {
         if let Some(i) = &w.info {
             i.blocked.store(false, Ordering::Relaxed);
         }
@@ -221,7 +240,9 @@ impl Blocking {
             .is_some_and(|x| Arc::ptr_eq(x, w))
         {
             q.by_client.remove(&w.client_id);
+            return true;
         }
+        false
     }
 
     /// `key` may now hold what waiters want: wakes the first of them to re-run.
@@ -319,6 +340,7 @@ pub fn block(
                 ctx.db(),
                 keys,
                 pop,
+                timeout.is_some(),
             );
             ctx.client.blocked = Some(Blocked {
                 waiter,
@@ -461,14 +483,17 @@ mod tests {
     fn fifo_and_pass_on() {
         let b = Blocking::default();
         let k = Bytes::from_static(b"k");
-        let w1 = b.register(1, None, 0, std::slice::from_ref(&k), None);
-        let w2 = b.register(2, None, 0, &[k.clone(), k.clone()], None);
+        let w1 = b.register(1, None, 0, std::slice::from_ref(&k), None, true);
+        let w2 = b.register(2, None, 0, &[k.clone(), k.clone()], None, false);
         assert_eq!(b.blocked_clients(), 2);
+        assert_eq!(b.timed_clients(), 1);
         b.signal(0, b"k");
         assert!(w1.woken.load(Ordering::Relaxed));
         assert!(!w2.woken.load(Ordering::Relaxed));
         // w1 leaves after its wake-up: w2 gets it.
         b.remove(&w1);
+        b.remove(&w1);
+        assert_eq!(b.timed_clients(), 0);
         assert!(w2.woken.load(Ordering::Relaxed));
         assert!(Arc::ptr_eq(&b.first(0, b"k").unwrap(), &w2));
         assert!(b.unblock(2, Unblock::Error));
@@ -483,9 +508,10 @@ mod tests {
     #[test]
     fn complete_hands_over_once() {
         let b = Blocking::default();
-        let w = b.register(7, None, 0, &[Bytes::from_static(b"k")], None);
+        let w = b.register(7, None, 0, &[Bytes::from_static(b"k")], None, true);
         assert!(b.complete(&w, Reply::Int(1)).is_ok());
         assert_eq!(b.blocked_clients(), 0);
+        assert_eq!(b.timed_clients(), 0);
         assert_eq!(w.served.lock().take(), Some(Reply::Int(1)));
         // Gone: a second push must undo its pop.
         assert_eq!(b.complete(&w, Reply::Int(2)), Err(Reply::Int(2)));
