@@ -362,7 +362,8 @@ fn a_push_serves_waiters_before_its_own_reply() {
 }
 
 /// Producers push while consumers pop with BLPOP, BRPOP, BLMPOP (short timeouts, so
-/// timeouts race the pushes) and a BLMOVE relay: every element arrives exactly once.
+/// timeouts race the pushes, and so does CLIENT UNBLOCK from another thread) and a
+/// BLMOVE relay: every element arrives exactly once.
 #[test]
 fn concurrent_producers_and_blocked_consumers_lose_and_duplicate_nothing() {
     const PER_PRODUCER: usize = 300;
@@ -416,10 +417,32 @@ fn concurrent_producers_and_blocked_consumers_lose_and_duplicate_nothing() {
                 for i in 0..PER_PRODUCER {
                     let key = if i % 2 == 0 { "in" } else { "out" };
                     c.cmd(&["RPUSH", key, &format!("{p}-{i}")]);
+                    if i % 10 == 0 {
+                        // Pauses let the consumers block.
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
                 }
             })
         })
         .collect();
+    // Releases every blocked client it sees, racing the pushes that serve them.
+    let unblocker = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut c = Conn::connect(port).unwrap();
+            let mut released = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let list = c.cmd(&["CLIENT", "LIST"]).as_str();
+                for line in list.lines().filter(|l| l.contains(" flags=b ")) {
+                    let id = line[3..].split(' ').next().unwrap_or("0").to_string();
+                    if c.cmd(&["CLIENT", "UNBLOCK", &id]) == Value::Int(1) {
+                        released += 1;
+                    }
+                }
+            }
+            released
+        })
+    };
     for p in producers {
         p.join().unwrap();
     }
@@ -431,6 +454,8 @@ fn concurrent_producers_and_blocked_consumers_lose_and_duplicate_nothing() {
     }
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     relay.join().unwrap();
+    let released = unblocker.join().unwrap();
+    eprintln!("CLIENT UNBLOCK released {released} waits");
     let mut all: Vec<String> = consumers
         .into_iter()
         .flat_map(|c| c.join().unwrap())
