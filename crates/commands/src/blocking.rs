@@ -345,7 +345,8 @@ pub fn block(
             ctx.client.blocked = Some(Blocked {
                 waiter,
                 args: args.to_vec(),
-                deadline: timeout.map(|t| Instant::now() + t),
+                // Beyond what an Instant holds: forever, in effect.
+                deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
                 again: true,
             });
         }
@@ -427,7 +428,16 @@ pub fn ended_reply(how: Unblock) -> Reply {
 /// `strtold` float, truncated to milliseconds. None = wait forever (0).
 pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CommandError> {
     let not_float = || CommandError::err("timeout is not a float or out of range");
+    let negative = || CommandError::err("timeout is negative");
     let s = std::str::from_utf8(arg).map_err(|_| not_float())?;
+    // Plain decimals exactly, as precise as the long double Redis computes in (an f64
+    // would round the largest values up to 2^63 ms).
+    if let Some(ms) = decimal_ms(s) {
+        if !(0..=i64::MAX as i128).contains(&ms) {
+            return Err(negative());
+        }
+        return Ok((ms > 0).then(|| Duration::from_millis(ms as u64)));
+    }
     let unsigned = s.trim_start_matches(['+', '-']);
     let secs = if unsigned.len() + 1 >= s.len()
         && (unsigned.starts_with("0x") || unsigned.starts_with("0X"))
@@ -444,11 +454,32 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CommandError> {
     };
     let ms = secs * 1000.0;
     // C's (long long) cast: truncation toward zero; out of range becomes LLONG_MIN.
-    if ms.is_nan() || ms <= -1.0 || ms >= 9.223_372_036_854_775e18 {
-        return Err(CommandError::err("timeout is negative"));
+    if ms.is_nan() || ms <= -1.0 || ms >= i64::MAX as f64 {
+        return Err(negative());
     }
     let ms = ms as u64;
     Ok((ms > 0).then(|| Duration::from_millis(ms)))
+}
+
+/// `[+-]digits[.digits]` seconds as milliseconds, truncated toward zero like C's cast;
+/// None for any other form (exponents, hex, inf, junk: the float path decides).
+fn decimal_ms(s: &str) -> Option<i128> {
+    let (negative, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || int.len() > 30 {
+        return None;
+    }
+    let whole: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let mut ms = whole * 1000;
+    for (i, b) in frac.bytes().take(3).enumerate() {
+        ms += i128::from(b - b'0') * [100, 10, 1][i];
+    }
+    Some(if negative { -ms } else { ms })
 }
 
 #[cfg(test)]
@@ -468,15 +499,35 @@ mod tests {
             Some(Duration::from_secs(16))
         );
         assert_eq!(parse_timeout(b"1.").unwrap(), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_timeout(b".0019").unwrap(),
+            Some(Duration::from_millis(1))
+        );
+        assert_eq!(
+            parse_timeout(b"9223372036854775.5").unwrap(),
+            Some(Duration::from_millis(9_223_372_036_854_775_500))
+        );
+        assert_eq!(
+            parse_timeout(b"1e3").unwrap(),
+            Some(Duration::from_secs(1000))
+        );
         let neg = Err(CommandError::err("timeout is negative"));
         assert_eq!(parse_timeout(b"-1"), neg);
         assert_eq!(parse_timeout(b"inf"), neg);
         assert_eq!(parse_timeout(b"1e20"), neg);
+        assert_eq!(parse_timeout(b"9223372036854775808"), neg);
+        assert_eq!(
+            parse_timeout(b"9223372036854775").unwrap(),
+            Some(Duration::from_millis(9_223_372_036_854_775_000))
+        );
         let nf = Err(CommandError::err("timeout is not a float or out of range"));
         assert_eq!(parse_timeout(b"abc"), nf);
         assert_eq!(parse_timeout(b" 1"), nf);
         assert_eq!(parse_timeout(b""), nf);
         assert_eq!(parse_timeout(b"nan"), nf);
+        assert_eq!(parse_timeout(b"."), nf);
+        assert_eq!(parse_timeout(b"1.2.3"), nf);
+        assert_eq!(parse_timeout(b"-"), nf);
     }
 
     #[test]
