@@ -25,14 +25,18 @@ fn hashes(c: &mut Criterion) {
                 h.get(&f[i]).is_some()
             })
         });
-        g.bench_with_input(BenchmarkId::new(format!("hset-update/{enc}"), n), &n, |b, _| {
-            let mut v = v.clone();
-            let mut i = 0;
-            b.iter(|| {
-                i = (i + 7) % n;
-                v.as_hash_mut().unwrap().set(&f[i], b"other", &limits)
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new(format!("hset-update/{enc}"), n),
+            &n,
+            |b, _| {
+                let mut v = v.clone();
+                let mut i = 0;
+                b.iter(|| {
+                    i = (i + 7) % n;
+                    v.as_hash_mut().unwrap().set(&f[i], b"other", &limits)
+                })
+            },
+        );
     }
     g.finish();
 }
@@ -41,7 +45,12 @@ fn sets(c: &mut Criterion) {
     let limits = Limits::default();
     let mut g = c.benchmark_group("set");
     for (name, members) in [
-        ("ints-100", (0..100).map(|i| (i * 7).to_string().into_bytes()).collect::<Vec<_>>()),
+        (
+            "ints-100",
+            (0..100)
+                .map(|i| (i * 7).to_string().into_bytes())
+                .collect::<Vec<_>>(),
+        ),
         ("strs-100", fields(100)),
         ("strs-10000", fields(10_000)),
     ] {
@@ -75,7 +84,10 @@ fn zsets(c: &mut Criterion) {
     let mut g = c.benchmark_group("zset");
     for &n in &[100usize, 10_000] {
         let m = fields(n);
-        let v = zset::build(m.iter().enumerate().map(|(i, x)| (&x[..], i as f64 * 1.5)), &limits);
+        let v = zset::build(
+            m.iter().enumerate().map(|(i, x)| (&x[..], i as f64 * 1.5)),
+            &limits,
+        );
         let enc = v.encoding();
         g.bench_with_input(BenchmarkId::new(format!("zscore/{enc}"), n), &n, |b, _| {
             let z = v.as_zset().unwrap();
@@ -85,22 +97,32 @@ fn zsets(c: &mut Criterion) {
                 z.score(&m[i])
             })
         });
-        g.bench_with_input(BenchmarkId::new(format!("zadd-update/{enc}"), n), &n, |b, _| {
-            let mut v = v.clone();
-            let mut i = 0;
-            b.iter(|| {
-                i = (i + 7) % n;
-                v.as_zset_mut().unwrap().insert(&m[i], (i * 3) as f64, &limits)
-            })
-        });
-        g.bench_with_input(BenchmarkId::new(format!("range-10-by-score/{enc}"), n), &n, |b, _| {
-            let z = v.as_zset().unwrap();
-            let mut i = 0;
-            b.iter(|| {
-                i = (i + 7) % n;
-                z.iter_from(i as f64).take(10).count()
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new(format!("zadd-update/{enc}"), n),
+            &n,
+            |b, _| {
+                let mut v = v.clone();
+                let mut i = 0;
+                b.iter(|| {
+                    i = (i + 7) % n;
+                    v.as_zset_mut()
+                        .unwrap()
+                        .insert(&m[i], (i * 3) as f64, &limits)
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new(format!("range-10-by-score/{enc}"), n),
+            &n,
+            |b, _| {
+                let z = v.as_zset().unwrap();
+                let mut i = 0;
+                b.iter(|| {
+                    i = (i + 7) % n;
+                    z.iter_from(i as f64).take(10).count()
+                })
+            },
+        );
     }
     g.finish();
 }

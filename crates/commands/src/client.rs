@@ -59,6 +59,8 @@ pub struct ClientInfo {
     pub watching: AtomicUsize,
     pub monitor: AtomicBool,
     pub no_evict: AtomicBool,
+    /// Waiting in a blocking command (CLIENT LIST flag `b`).
+    pub blocked: AtomicBool,
     pub qbuf: AtomicUsize,
     pub omem: AtomicUsize,
     pub fd: i64,
@@ -83,6 +85,7 @@ impl ClientInfo {
             watching: AtomicUsize::new(0),
             monitor: AtomicBool::new(false),
             no_evict: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
             fd,
@@ -122,6 +125,12 @@ pub struct ClientState {
     pub settings_gen: u64,
     /// Set while this client is a MONITOR: the connection forwards the feed.
     pub monitor: Option<tokio::sync::mpsc::Receiver<Bytes>>,
+    /// The wait of a blocking command (BLPOP …) the connection task must await.
+    pub blocked: Option<crate::blocking::Blocked>,
+    /// Inside EXEC: blocking commands answer at once instead of waiting.
+    pub deny_blocking: bool,
+    /// Keys that got list elements inside EXEC: their waiters are served when it ends.
+    pub ready_keys: Vec<(usize, Bytes)>,
 }
 
 impl ClientState {
@@ -139,6 +148,9 @@ impl ClientState {
             settings,
             settings_gen,
             monitor: None,
+            blocked: None,
+            deny_blocking: false,
+            ready_keys: Vec::new(),
         }
     }
 

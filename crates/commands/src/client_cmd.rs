@@ -97,6 +97,13 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         "6.2.0",
     )),
     admin(sub(
+        "client|unblock",
+        -3,
+        unblock,
+        "Unblock a client blocked in a blocking command from a different connection",
+        "5.0.0",
+    )),
+    admin(sub(
         "client|no-evict",
         3,
         no_evict,
@@ -214,6 +221,9 @@ pub fn client_line(c: &ClientInfo, now_ms: u64, table: &crate::table::CommandTab
     }
     if c.in_multi.load(Relaxed) {
         flags.push('x');
+    }
+    if c.blocked.load(Relaxed) {
+        flags.push('b');
     }
     if c.no_evict.load(Relaxed) {
         flags.push('e');
@@ -403,6 +413,25 @@ fn unpause(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     ctx.shared.pause.until_ms.store(0, Relaxed);
     ctx.shared.pause.notify.notify_waiters();
     Ok(Reply::Ok)
+}
+
+fn unblock(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    if args.len() > 4 {
+        return Err(CommandError::subcommand_syntax(args));
+    }
+    let how = match args.get(3) {
+        None => crate::blocking::Unblock::Timeout,
+        Some(a) if is(a, "timeout") => crate::blocking::Unblock::Timeout,
+        Some(a) if is(a, "error") => crate::blocking::Unblock::Error,
+        Some(_) => {
+            return Err(CommandError::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let id = parse_i64(&args[2])?;
+    let done = u64::try_from(id).is_ok_and(|id| ctx.shared.blocking.unblock(id, how));
+    Ok(Reply::Int(done as i64))
 }
 
 fn no_evict(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {

@@ -192,6 +192,11 @@ pub fn run(
     args: &[Bytes],
     locked: &mut Locked<'_>,
 ) -> Reply {
+    // A blocked command re-run when woken: its call was counted (stats, slowlog,
+    // MONITOR) when it first ran, once, as Redis counts it.
+    if client.blocked.is_some() {
+        return crate::blocking::rerun(shared, client, spec.handler, args, locked);
+    }
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {

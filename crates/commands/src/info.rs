@@ -154,9 +154,11 @@ fn clients(ctx: &mut Ctx, o: &mut String) {
     let max_out = all.iter().map(|c| c.omem.load(Relaxed)).max().unwrap_or(0);
     let _ = write!(
         o,
-        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+        "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
         all.len(),
-        ctx.settings().maxclients
+        ctx.settings().maxclients,
+        s.blocking.blocked_clients(),
+        s.blocking.timed_clients()
     );
 }
 

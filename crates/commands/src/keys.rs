@@ -212,6 +212,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> CommandResult {
     if !ctx.ks.move_entry(db, &args[1], db, &args[2]) {
         return Err(CommandError::NoSuchKey);
     }
+    crate::blocking::signal_if_list(ctx, db, &args[2]);
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -298,6 +299,7 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     // A duplicate is a new object (fresh access stamp) that keeps the source's TTL.
     let expiry = expire_at.map_or(SetExpiry::Clear, SetExpiry::At);
     ctx.ks.insert(dst_db, &args[2], value, expiry);
+    crate::blocking::signal_if_list(ctx, dst_db, &args[2]);
     Ok(Reply::Int(1))
 }
 
@@ -320,9 +322,9 @@ fn move_(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if ctx.ks.lookup_write(db, &args[1]).is_none() || ctx.ks.lookup_write(dst, &args[1]).is_some() {
         return Ok(Reply::Int(0));
     }
-    Ok(Reply::Int(
-        ctx.ks.move_entry(db, &args[1], dst, &args[1]) as i64
-    ))
+    let moved = ctx.ks.move_entry(db, &args[1], dst, &args[1]);
+    crate::blocking::signal_if_list(ctx, dst, &args[1]);
+    Ok(Reply::Int(moved as i64))
 }
 
 fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
@@ -393,6 +395,7 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         return Err(CommandError::DbIndexOutOfRange);
     }
     ctx.ks.swap_dbs(a as usize, b as usize);
+    crate::blocking::signal_dbs(ctx, [a as usize, b as usize]);
     // One change for save points, as Redis counts it (even swapping a db with itself).
     ctx.ks.add_dirty(a as usize, b"", 1);
     Ok(Reply::Ok)

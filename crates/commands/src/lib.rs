@@ -8,14 +8,16 @@
 //! - `ctx.rs` ([`Ctx`]), `client.rs` (per-connection state and registry),
 //!   `shared.rs` ([`Shared`], the server-wide parts), `error.rs` ([`CommandError`]: every
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`, `coll.rs` (what collection
-//!   families share: typed lookups, empty-key deletion, scan arguments).
-//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `hash.rs`, `set.rs`, `zset.rs`, `sort.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
+//!   families share: typed lookups, empty-key deletion, scan arguments), `blocking.rs`
+//!   (clients waiting in BLPOP & co., per-key FIFO queues).
+//! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `hash.rs`, `set.rs`, `zset.rs`, `list.rs`, `sort.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
 //!   `debug.rs`, `latency.rs`, `introspection.rs`, `persistence.rs`.
 
 pub mod args;
 mod bitfield;
 mod bits;
+pub mod blocking;
 pub mod client;
 mod client_cmd;
 mod coll;
@@ -35,6 +37,7 @@ mod introspection;
 mod keys;
 mod latency;
 mod lcs;
+mod list;
 mod object;
 pub mod persistence;
 mod server;

@@ -211,6 +211,8 @@ pub struct Shared {
     pub persistence: PersistenceState,
     pub commands: CommandTable,
     pub latency: crate::latency::LatencyMonitor,
+    /// Clients waiting in blocking commands, by key.
+    pub blocking: crate::blocking::Blocking,
     /// DEBUG SET-ACTIVE-EXPIRE: the cron thread sweeps expired keys only while true.
     pub active_expire: AtomicBool,
     pub started: Instant,
@@ -253,6 +255,7 @@ impl Shared {
             persistence,
             commands: CommandTable::build(),
             latency: Default::default(),
+            blocking: Default::default(),
             active_expire: AtomicBool::new(true),
             started: Instant::now(),
             started_ms: snapkv_keyspace::clock::now_ms(),

@@ -16,6 +16,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::set::COMMANDS,
     crate::zset::COMMANDS,
     crate::sort::COMMANDS,
+    crate::list::COMMANDS,
     crate::keys::COMMANDS,
     crate::object::COMMANDS,
     crate::expire::COMMANDS,

@@ -179,12 +179,16 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
         Reply::NilArray
     } else {
         let mut replies = Vec::with_capacity(multi.queue.len());
+        // Blocking commands answer at once inside a transaction.
+        ctx.client.deny_blocking = true;
         for (r, args) in resolved.into_iter().zip(&multi.queue) {
             replies.push(match r {
                 Some((idx, spec)) => run(shared, ctx.client, idx, spec, args, &mut locked),
                 None => Reply::from(CommandError::unknown_command(args)),
             });
         }
+        ctx.client.deny_blocking = false;
+        crate::blocking::serve_ready(shared, ctx.client, &mut locked);
         Reply::Array(replies)
     };
     drop(locked);

@@ -68,7 +68,19 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                         }
                         tokio::time::sleep(wait).await;
                     }
-                    let reply = snapkv_commands::execute(&shared, &mut client, args);
+                    let mut reply = snapkv_commands::execute(&shared, &mut client, args);
+                    if client.blocked.is_some() {
+                        // A blocking command found nothing: wait here, asynchronously.
+                        if write_out(&shared, &mut stream, &mut wbuf).await.is_err() {
+                            break 'conn;
+                        }
+                        match crate::blocked::wait(&shared, &mut client, &mut stream, &mut rbuf)
+                            .await
+                        {
+                            Some(r) => reply = r,
+                            None => break 'conn,
+                        }
+                    }
                     emit(&mut client, &reply, &mut wbuf);
                     let hard = client.settings.output_limit_normal.hard;
                     if hard > 0 && wbuf.len() as u64 > hard {
@@ -118,6 +130,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             break;
         }
     }
+    snapkv_commands::blocking::finish(&shared, &mut client);
     snapkv_commands::transaction::forget_client(&shared, &mut client);
     // Unregister before the socket closes: CLIENT KILL shuts sockets down by descriptor.
     shared.clients.unregister(info.id);
@@ -134,7 +147,7 @@ fn emit(client: &mut ClientState, reply: &Reply, wbuf: &mut BytesMut) {
     }
 }
 
-async fn write_out(
+pub(crate) async fn write_out(
     shared: &Shared,
     stream: &mut TcpStream,
     wbuf: &mut BytesMut,

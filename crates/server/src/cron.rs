@@ -66,6 +66,7 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
             let limit = settings.timeout_secs * 1000;
             shared.clients.kill(|c| {
                 !c.monitor.load(Ordering::Relaxed)
+                    && !c.blocked.load(Ordering::Relaxed)
                     && now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed)) > limit
             });
         }

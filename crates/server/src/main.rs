@@ -4,12 +4,15 @@
 //! - `main.rs`: arguments, logging, the runtime, start-up and exit.
 //! - `listener.rs`: binding (`bind`, `port`), accepting, maxclients, protected mode.
 //! - `connection.rs`: one task per client — read, frame, execute, reply per batch.
+//! - `blocked.rs`: a client waiting in a blocking command (BLPOP …): wake-up, timeout,
+//!   CLIENT UNBLOCK, disconnection.
 //! - `cron.rs`: the background thread for `hz` work (active expiry, client timeouts).
 //! - `shutdown.rs`: SIGTERM/SIGINT and SHUTDOWN: stop accepting, close clients, exit.
 //! - `workers.rs`: the io-threads, one single-threaded runtime each.
 //!
 //! This is the only crate that knows tokio sockets.
 
+mod blocked;
 mod connection;
 mod cron;
 mod listener;
