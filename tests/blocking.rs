@@ -491,3 +491,52 @@ fn info_counts_blocked_clients_and_those_with_a_timeout() {
         assert!(info.contains("blocked_clients:0\r\n"), "{info}");
     }
 }
+
+#[test]
+fn bzpop_and_bzmpop_wake_on_zadd_in_arrival_order() {
+    for s in both() {
+        let mut admin = s.conn();
+        let mut a = s.conn();
+        let mut b = s.conn();
+        a.send(&["BZPOPMIN", "z", "0"]);
+        wait_blocked(&mut admin, 1);
+        b.send(&["BZMPOP", "0", "2", "other", "z", "MAX", "COUNT", "2"]);
+        wait_blocked(&mut admin, 2);
+        assert_eq!(admin.cmd(&["ZADD", "z", "1", "one"]), Value::Int(1));
+        // The first to block gets the first member.
+        assert_eq!(
+            a.read().unwrap(),
+            Value::Array(vec![bulk("z"), bulk("one"), bulk("1")])
+        );
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&["ZADD", "z", "2", "two", "3", "three"]);
+        assert_eq!(
+            b.read().unwrap(),
+            Value::Array(vec![
+                bulk("z"),
+                Value::Array(vec![
+                    Value::Array(vec![bulk("three"), bulk("3")]),
+                    Value::Array(vec![bulk("two"), bulk("2")]),
+                ]),
+            ])
+        );
+        wait_blocked(&mut admin, 0);
+        assert_eq!(admin.cmd(&["EXISTS", "z"]), Value::Int(0));
+        // BZPOPMAX times out with a nil array; inside MULTI it never blocks.
+        let start = Instant::now();
+        assert_eq!(a.cmd(&["BZPOPMAX", "z", "0.2"]), Value::Nil);
+        assert!(start.elapsed() >= Duration::from_millis(150));
+        a.cmd(&["MULTI"]);
+        a.cmd(&["BZPOPMIN", "z", "0"]);
+        assert_eq!(a.cmd(&["EXEC"]), Value::Array(vec![Value::Nil]));
+        // A store into the waited key wakes too.
+        a.send(&["BZPOPMAX", "dst", "0"]);
+        wait_blocked(&mut admin, 1);
+        admin.cmd(&["ZADD", "src", "5", "m"]);
+        admin.cmd(&["ZUNIONSTORE", "dst", "1", "src"]);
+        assert_eq!(
+            a.read().unwrap(),
+            Value::Array(vec![bulk("dst"), bulk("m"), bulk("5")])
+        );
+    }
+}

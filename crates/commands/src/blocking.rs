@@ -280,19 +280,17 @@ fn wake_first(q: &Queues, db: usize, key: &[u8]) {
     }
 }
 
-/// A generic write (RENAME, COPY, MOVE, RESTORE) stored a value at `key` in `db`: if it
-/// is a list, its waiters may go on. (Waiters on a key that now holds another type stay
-/// blocked, as in Redis.)
-pub fn signal_if_list(ctx: &mut Ctx, db: usize, key: &[u8]) {
+/// A generic write (RENAME, COPY, MOVE, RESTORE, SORT … STORE) stored a value at `key`
+/// in `db`: if it is a list or a sorted set, its waiters may go on. (Waiters on a key
+/// that now holds another type stay blocked, as in Redis.)
+pub fn signal_written(ctx: &mut Ctx, db: usize, key: &[u8]) {
     if ctx.shared.blocking.blocked_clients() == 0 {
         return;
     }
-    if ctx
-        .ks
-        .peek(db, key)
-        .is_some_and(|e| e.value.value_type() == snapkv_keyspace::ValueType::List)
-    {
-        crate::list::serve_blocked(ctx, db, key);
+    match ctx.ks.peek(db, key).map(|e| e.value.value_type()) {
+        Some(snapkv_keyspace::ValueType::List) => crate::list::serve_blocked(ctx, db, key),
+        Some(snapkv_keyspace::ValueType::ZSet) => ctx.shared.blocking.signal(db, key),
+        _ => {}
     }
 }
 
@@ -313,7 +311,7 @@ pub fn signal_dbs(ctx: &mut Ctx, dbs: [usize; 2]) {
         .cloned()
         .collect();
     for (db, key) in waited {
-        signal_if_list(ctx, db, &key);
+        signal_written(ctx, db, &key);
     }
 }
 

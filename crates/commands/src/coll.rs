@@ -174,7 +174,6 @@ pub fn keys_numkeys_at_2(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
 }
 
 /// Lock plan of `BLMPOP/BZMPOP timeout numkeys key …` (the timeout is no key).
-#[allow(dead_code)] // the blocking family's rows use it
 pub fn keys_numkeys_after_timeout(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
     numkeys_from(args, 2, db)
 }

@@ -125,6 +125,6 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         db,
         Entry::new(SmallBytes::new(&args[1]), value, expire_at, lru),
     );
-    crate::blocking::signal_if_list(ctx, db, &args[1]);
+    crate::blocking::signal_written(ctx, db, &args[1]);
     Ok(Reply::Ok)
 }

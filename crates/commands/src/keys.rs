@@ -212,7 +212,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> CommandResult {
     if !ctx.ks.move_entry(db, &args[1], db, &args[2]) {
         return Err(CommandError::NoSuchKey);
     }
-    crate::blocking::signal_if_list(ctx, db, &args[2]);
+    crate::blocking::signal_written(ctx, db, &args[2]);
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -299,7 +299,7 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     // A duplicate is a new object (fresh access stamp) that keeps the source's TTL.
     let expiry = expire_at.map_or(SetExpiry::Clear, SetExpiry::At);
     ctx.ks.insert(dst_db, &args[2], value, expiry);
-    crate::blocking::signal_if_list(ctx, dst_db, &args[2]);
+    crate::blocking::signal_written(ctx, dst_db, &args[2]);
     Ok(Reply::Int(1))
 }
 
@@ -323,7 +323,7 @@ fn move_(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         return Ok(Reply::Int(0));
     }
     let moved = ctx.ks.move_entry(db, &args[1], dst, &args[1]);
-    crate::blocking::signal_if_list(ctx, dst, &args[1]);
+    crate::blocking::signal_written(ctx, dst, &args[1]);
     Ok(Reply::Int(moved as i64))
 }
 

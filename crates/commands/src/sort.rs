@@ -269,6 +269,7 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> CommandResult 
                     Value::List(std::sync::Arc::new(list)),
                     SetExpiry::Clear,
                 );
+                crate::blocking::signal_written(ctx, db, dst);
             }
             Ok(Reply::Int(n))
         }

@@ -1,7 +1,7 @@
 //! Sorted-set commands: ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT
 //! ZLEXCOUNT ZRANGE (BYSCORE BYLEX REV LIMIT WITHSCORES) ZRANGESTORE ZREVRANGE
 //! ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZREMRANGEBYRANK/SCORE/LEX
-//! ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZUNION ZINTER ZDIFF (+STORE) ZINTERCARD ZSCAN.
+//! ZPOPMIN ZPOPMAX ZMPOP BZPOPMIN BZPOPMAX BZMPOP ZRANDMEMBER ZUNION ZINTER ZDIFF (+STORE) ZINTERCARD ZSCAN.
 //!
 //! Ranges are one [`Range`] (rank, score or lex, either direction, LIMIT) evaluated by
 //! [`select`], the way Redis funnels every Z*RANGE* command through `zrangeGenericCommand`.
@@ -12,6 +12,7 @@ use snapkv_keyspace::{Value, ValueType};
 use snapkv_protocol::{Reply, RespVersion};
 
 use crate::args::{is, parse_f64, parse_i64};
+use crate::blocking;
 use crate::coll::{self, bulk};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
@@ -51,6 +52,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     z!("zremrangebylex", 4, WRITE, zremrangebylex, "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", "2.8.9"),
     z!("zpopmin", -2, WRITE | FAST, zpopmin, "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0"),
     z!("zpopmax", -2, WRITE | FAST, zpopmax, "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0"),
+    CommandSpec::new("bzpopmin", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmin)
+        .keys(1, -2, 1)
+        .doc("Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0"),
+    CommandSpec::new("bzpopmax", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmax)
+        .keys(1, -2, 1)
+        .doc("Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "5.0.0"),
+    CommandSpec::new("bzmpop", -5, WRITE | BLOCKING, "sorted-set", bzmpop)
+        .lock(LockPlan::Custom(coll::keys_numkeys_after_timeout))
+        .doc("Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "7.0.0"),
     CommandSpec::new("zmpop", -4, WRITE, "sorted-set", zmpop)
         .lock(LockPlan::Custom(coll::keys_numkeys_at_1))
         .doc("Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "7.0.0"),
@@ -238,7 +248,9 @@ fn zadd_pairs(ctx: &mut Ctx, key: &[u8], pairs: &[(f64, &Bytes)], f: AddFlags) -
         }
     }
     // A ZADD that created the key but added nothing must not leave it empty.
-    coll::remove_if_empty(ctx, key);
+    if !coll::remove_if_empty(ctx, key) {
+        signal(ctx, key);
+    }
     result?;
     Ok(if f.incr {
         last.map_or(Reply::Nil, Reply::Double)
@@ -613,7 +625,9 @@ fn zrangestore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     };
     let limits = ctx.limits();
     let value = zset::build(items.iter().map(|(m, s)| (&m[..], *s)), &limits);
-    Ok(Reply::Int(coll::store(ctx, &args[1], value)))
+    let n = coll::store(ctx, &args[1], value);
+    signal(ctx, &args[1]);
+    Ok(Reply::Int(n))
 }
 
 fn zcount(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -725,10 +739,25 @@ fn zpopmax(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn zmpop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let n = snapkv_keyspace::parse_canonical_i64(&args[1])
+    zmpop_generic(ctx, args, 1, None)
+}
+
+fn bzmpop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let timeout = blocking::parse_timeout(&args[1])?;
+    zmpop_generic(ctx, args, 2, Some(timeout))
+}
+
+/// ZMPOP / BZMPOP from `numkeys` at `args[at]`; `block`: BZMPOP's timeout.
+fn zmpop_generic(
+    ctx: &mut Ctx,
+    args: &[Bytes],
+    at: usize,
+    block: Option<Option<std::time::Duration>>,
+) -> CommandResult {
+    let n = snapkv_keyspace::parse_canonical_i64(&args[at])
         .filter(|n| *n > 0)
         .ok_or_else(|| CommandError::err("numkeys should be greater than 0"))? as usize;
-    let where_at = 2 + n;
+    let where_at = at + 1 + n;
     if where_at >= args.len() {
         return Err(CommandError::Syntax);
     }
@@ -754,7 +783,8 @@ fn zmpop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             return Err(CommandError::Syntax);
         }
     }
-    for key in &args[2..where_at] {
+    let keys = &args[at + 1..where_at];
+    for key in keys {
         if read(ctx, key)?.is_some() {
             let items = pop(ctx, key, max, count.unwrap_or(1))?;
             return Ok(Reply::Array(vec![
@@ -763,7 +793,44 @@ fn zmpop(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             ]));
         }
     }
-    Ok(Reply::NilArray)
+    match block {
+        None => Ok(Reply::NilArray),
+        Some(timeout) => blocking::block(ctx, args, keys, timeout, None, Reply::NilArray),
+    }
+}
+
+/// BZPOPMIN / BZPOPMAX: `[key, member, score]` from the first non-empty zset, or wait.
+fn bzpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> CommandResult {
+    let timeout = blocking::parse_timeout(&args[args.len() - 1])?;
+    let keys = &args[1..args.len() - 1];
+    for k in keys {
+        if read(ctx, k)?.is_some() {
+            if let Some((m, s)) = pop(ctx, k, max, 1)?.into_iter().next() {
+                return Ok(Reply::Array(vec![
+                    Reply::Bulk(k.clone()),
+                    Reply::bulk(m),
+                    Reply::Double(s),
+                ]));
+            }
+        }
+    }
+    blocking::block(ctx, args, keys, timeout, None, Reply::NilArray)
+}
+
+fn bzpopmin(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    bzpop(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    bzpop(ctx, args, true)
+}
+
+/// A write left members at `key`: clients blocked in BZPOP*/BZMPOP on it may go on.
+fn signal(ctx: &mut Ctx, key: &[u8]) {
+    if ctx.shared.blocking.blocked_clients() > 0 {
+        let db = ctx.db();
+        ctx.shared.blocking.signal(db, key);
+    }
 }
 
 // ---- random ----
@@ -1033,7 +1100,9 @@ fn setop_store(ctx: &mut Ctx, args: &[Bytes], op: SetOp) -> CommandResult {
     let r = setop(ctx, args, 2, op, true, None)?;
     let limits = ctx.limits();
     let value = zset::build(r.items.iter().map(|(m, s)| (&m[..], *s)), &limits);
-    Ok(Reply::Int(coll::store(ctx, &args[1], value)))
+    let n = coll::store(ctx, &args[1], value);
+    signal(ctx, &args[1]);
+    Ok(Reply::Int(n))
 }
 
 fn zunion(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
