@@ -25,12 +25,21 @@ fn fill(c: &mut Conn) {
         }
         cmds.push(big);
         cmds.push(s(&["HSET", "h:long", "f", &"x".repeat(100)]));
-        cmds.push(s(&["SADD", "s:ints", "5", "-2", "70000", "9223372036854775807"]));
+        cmds.push(s(&[
+            "SADD",
+            "s:ints",
+            "5",
+            "-2",
+            "70000",
+            "9223372036854775807",
+        ]));
         cmds.push(s(&["SADD", "s:strs", "a", "b", "c"]));
         let mut bigset = s(&["SADD", "s:bigints"]);
         bigset.extend((0..600).map(|i| (i * 3).to_string()));
         cmds.push(bigset);
-        cmds.push(s(&["ZADD", "z:small", "1", "a", "2.5", "b", "-inf", "c", "1e20", "d"]));
+        cmds.push(s(&[
+            "ZADD", "z:small", "1", "a", "2.5", "b", "-inf", "c", "1e20", "d",
+        ]));
         let mut bigz = s(&["ZADD", "z:big"]);
         for i in 0..300 {
             bigz.push(format!("{}", i as f64 / 3.0));
@@ -76,18 +85,37 @@ fn snapshot(c: &mut Conn) -> Vec<String> {
                 other => vec![other.as_str()],
             };
             if ty == "hash" {
-                let mut pairs: Vec<String> =
-                    items.chunks(2).map(|p| format!("{}={}", p[0], p[1])).collect();
+                let mut pairs: Vec<String> = items
+                    .chunks(2)
+                    .map(|p| format!("{}={}", p[0], p[1]))
+                    .collect();
                 pairs.sort();
                 items = pairs;
             } else if ty == "set" {
                 items.sort();
             }
-            out.push(format!("db{db} {k} {ty} {enc} ttl~{ttl} {}", items.join(",")));
+            out.push(format!(
+                "db{db} {k} {ty} {enc} ttl~{ttl} {}",
+                items.join(",")
+            ));
         }
     }
     c.cmd(&["SELECT", "0"]);
     out
+}
+
+/// Asserts two snapshots are equal, naming the first differing key (lines are long).
+fn same(got: &[String], want: &[String], what: &str) {
+    let cut = |s: &str| s.chars().take(300).collect::<String>();
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            g == w,
+            "{what}: first difference\n got: {}\nwant: {}",
+            cut(g),
+            cut(w)
+        );
+    }
+    assert_eq!(got.len(), want.len(), "{what}: number of keys");
 }
 
 #[test]
@@ -101,12 +129,12 @@ fn rdb_files_cross_between_snapkv_and_redis() {
         assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
         snapshot(&mut c)
     };
-    assert!(expected.len() >= 20, "{expected:?}");
+    assert_eq!(expected.len(), 18, "9 keys in each of 2 dbs");
     let reloaded = {
         let s = Server::start_in(Kind::Snapkv, &dir, &[]);
         snapshot(&mut s.conn())
     };
-    assert_eq!(reloaded, expected, "snapkv → snapkv");
+    same(&reloaded, &expected, "snapkv → snapkv");
     let out = Command::new("redis-check-rdb")
         .arg(dir.join("dump.rdb"))
         .output()
@@ -119,7 +147,7 @@ fn rdb_files_cross_between_snapkv_and_redis() {
         let r = Server::start_in(Kind::Redis, &dir, &[]);
         snapshot(&mut r.conn())
     };
-    assert_eq!(in_redis, expected, "snapkv → redis");
+    same(&in_redis, &expected, "snapkv → redis");
 
     // Redis writes the same dataset; snapkv reads it with the same content and encodings.
     let rdir = temp_dir("coll-rdb-redis");
@@ -130,12 +158,16 @@ fn rdb_files_cross_between_snapkv_and_redis() {
         assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
         snapshot(&mut c)
     };
-    assert_eq!(from_redis, expected, "the same commands build the same data");
+    same(
+        &from_redis,
+        &expected,
+        "the same commands build the same data",
+    );
     let loaded = {
         let s = Server::start_in(Kind::Snapkv, &rdir, &[]);
         snapshot(&mut s.conn())
     };
-    assert_eq!(loaded, expected, "redis → snapkv");
+    same(&loaded, &expected, "redis → snapkv");
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_dir_all(&rdir).ok();
 }
@@ -176,7 +208,7 @@ fn dump_payloads_of_collections_cross_both_ways() {
             }
         }
         b.cmd(&["SELECT", "0"]);
-        assert_eq!(snapshot(&mut b), want, "{name}");
+        same(&snapshot(&mut b), &want, name);
     }
 }
 
@@ -188,8 +220,17 @@ fn point_in_time(method: &str) {
     // that every transaction bumps together with one new field.
     let mut init: Vec<Vec<String>> = vec![vec!["SET".into(), "count".into(), "0".into()]];
     for i in 0..2000 {
-        init.push(vec!["HSET".into(), "big".into(), format!("base{i}"), "v".into()]);
-        init.push(vec!["SADD".into(), format!("set{}", i % 50), format!("m{i}")]);
+        init.push(vec![
+            "HSET".into(),
+            "big".into(),
+            format!("base{i}"),
+            "v".into(),
+        ]);
+        init.push(vec![
+            "SADD".into(),
+            format!("set{}", i % 50),
+            format!("m{i}"),
+        ]);
     }
     c.pipeline(init);
     let stop = Arc::new(AtomicBool::new(false));
@@ -247,7 +288,11 @@ fn point_in_time(method: &str) {
         let count: i64 = c.cmd(&["GET", "count"]).as_str().parse().unwrap();
         let hlen = c.cmd(&["HLEN", "big"]).as_int().unwrap();
         let zcard = c.cmd(&["ZCARD", "z"]).as_int().unwrap();
-        assert_eq!(hlen, 2000 + count, "{kind:?}: one field per committed transaction");
+        assert_eq!(
+            hlen,
+            2000 + count,
+            "{kind:?}: one field per committed transaction"
+        );
         assert_eq!(zcard, count, "{kind:?}");
         let sets: i64 = (0..50)
             .map(|i| c.cmd(&["SCARD", &format!("set{i}")]).as_int().unwrap())
@@ -266,4 +311,47 @@ fn forkless_snapshot_of_collections_is_point_in_time() {
 #[test]
 fn fork_snapshot_of_collections_is_point_in_time() {
     point_in_time("fork");
+}
+
+#[test]
+fn debug_reload_saves_flushes_and_loads_back() {
+    for kind in [Kind::Snapkv, Kind::Redis] {
+        let dir = temp_dir("reload");
+        let s = Server::start_in(kind, &dir, &["--enable-debug-command", "yes"]);
+        let mut c = s.conn();
+        fill(&mut c);
+        let before = snapshot(&mut c);
+        assert_eq!(
+            c.cmd(&["DEBUG", "RELOAD"]),
+            Value::Simple("OK".into()),
+            "{kind:?}"
+        );
+        same(&snapshot(&mut c), &before, "same data after a reload");
+        // NOSAVE reloads the file as it is: later changes go away.
+        c.cmd(&["HSET", "h:small", "new", "x"]);
+        c.cmd(&["SET", "extra", "1"]);
+        assert_eq!(
+            c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]),
+            Value::Simple("OK".into())
+        );
+        same(&snapshot(&mut c), &before, "NOSAVE restores the file");
+        // NOFLUSH MERGE keeps keys the file does not have.
+        c.cmd(&["SET", "extra", "1"]);
+        assert_eq!(
+            c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+            Value::Simple("OK".into())
+        );
+        assert_eq!(
+            c.cmd(&["GET", "extra"]),
+            Value::Bulk(b"1".to_vec()),
+            "{kind:?}"
+        );
+        assert!(matches!(
+            c.cmd(&["DEBUG", "RELOAD", "BOGUS"]),
+            Value::Error(_)
+        ));
+        drop(c);
+        drop(s);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

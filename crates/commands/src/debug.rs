@@ -1,4 +1,4 @@
-//! DEBUG: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, HELP (RELOAD arrives with snapshots).
+//! DEBUG: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, RELOAD, HELP.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -14,6 +14,19 @@ const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "OBJECT <key>",
     "    Show low level info about the `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -59,6 +72,7 @@ pub fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             ctx.shared.active_expire.store(on, Relaxed);
             Ok(Reply::Ok)
         }
+        ("reload", _) => reload(ctx, args),
         ("object", 3) => {
             let db = ctx.db();
             let now = ctx.now_ms();
@@ -76,5 +90,71 @@ pub fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             ))))
         }
         _ => Err(syntax(args)),
+    }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save (unless NOSAVE), empty every database
+/// (unless NOFLUSH) and load the dump back, all while holding every shard, so no client
+/// sees the keyspace in between. With NOFLUSH, loaded keys replace existing ones (Redis
+/// would stop the server on a conflict without MERGE).
+fn reload(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let (mut nosave, mut noflush) = (false, false);
+    for a in &args[2..] {
+        match lower(a).as_str() {
+            "merge" => {}
+            "noflush" => noflush = true,
+            "nosave" => nosave = true,
+            _ => {
+                return Err(CommandError::err(
+                    "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                ))
+            }
+        }
+    }
+    if ctx.client.deny_blocking {
+        // Inside EXEC every shard is already held by this very command.
+        return Err(CommandError::err(
+            "DEBUG RELOAD is not allowed inside MULTI",
+        ));
+    }
+    let shared = ctx.shared;
+    let settings = ctx.settings().clone();
+    let mut all = shared.keyspace.lock_all();
+    if !nosave {
+        if let Err(e) = crate::persistence::save_locked(shared, &mut all) {
+            tracing::warn!("{e}");
+            return Err(CommandError::err("Error trying to save the DB"));
+        }
+    }
+    if !noflush {
+        for db in 0..shared.keyspace.databases() {
+            all.flush_db(db);
+        }
+    }
+    let limits = crate::ctx::limits(&settings);
+    let path = std::path::Path::new(&settings.dbfilename);
+    let loaded = snapkv_snapshot::load_with(
+        path,
+        &limits,
+        shared.keyspace.databases(),
+        |_| {},
+        |db, key, value, expiry| {
+            all.insert(db, key, value, expiry);
+        },
+    );
+    for db in 0..shared.keyspace.databases() {
+        all.for_each_shard(db, |v| v.shard.stats.dirty = 0);
+    }
+    match loaded {
+        Ok(stats) => {
+            tracing::info!("DB reloaded by DEBUG RELOAD ({} keys)", stats.keys_loaded);
+            Ok(Reply::Ok)
+        }
+        Err(e) => {
+            tracing::warn!("{e}");
+            Err(CommandError::err(format!(
+                "Error trying to load the RDB dump: {e}"
+            )))
+        }
     }
 }

@@ -30,6 +30,6 @@ mod serialize;
 mod sink;
 pub mod throttle;
 
-pub use load::{load_file, remove_stale_temp_files, LoadError, LoadStats};
+pub use load::{load_file, load_with, remove_stale_temp_files, LoadError, LoadStats};
 pub use serialize::{write_entry, write_locked, SaveStats};
 pub use sink::{FileSink, SinkError};

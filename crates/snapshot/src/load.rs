@@ -6,7 +6,7 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
-use snapkv_keyspace::{clock, Keyspace, Limits, SetExpiry};
+use snapkv_keyspace::{clock, Keyspace, Limits, SetExpiry, Value};
 use snapkv_rdb::{Event, Progress, Reader};
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -40,6 +40,29 @@ pub fn load_file(
     limits: &Limits,
     on_start: impl FnOnce(Arc<Progress>),
 ) -> Result<LoadStats, LoadError> {
+    let stats = load_with(
+        path,
+        limits,
+        ks.databases(),
+        on_start,
+        |db, key, value, expiry| {
+            ks.lock_keys(db, [key]).insert(db, key, value, expiry);
+        },
+    )?;
+    // Loading is not a change to be saved again.
+    ks.clear_dirty();
+    Ok(stats)
+}
+
+/// Reads `path` and hands every live key to `insert(db, key, value, expiry)` (start-up
+/// loading locks per key; DEBUG RELOAD inserts under the locks it already holds).
+pub fn load_with(
+    path: &Path,
+    limits: &Limits,
+    databases: usize,
+    on_start: impl FnOnce(Arc<Progress>),
+    mut insert: impl FnMut(usize, &[u8], Value, SetExpiry),
+) -> Result<LoadStats, LoadError> {
     let file = File::open(path).map_err(|err| LoadError::Io {
         path: path.display().to_string(),
         err,
@@ -51,10 +74,10 @@ pub fn load_file(
     while let Some(event) = reader.next_event()? {
         let Event::Entry(e) = event else { continue };
         let db = e.db as usize;
-        if db >= ks.databases() {
+        if db >= databases {
             return Err(LoadError::DbOutOfRange {
                 db: e.db,
-                databases: ks.databases(),
+                databases,
             });
         }
         let value =
@@ -67,14 +90,11 @@ pub fn load_file(
             .expire_ms
             .map(|t| SetExpiry::At(t.max(0) as u64))
             .unwrap_or(SetExpiry::Clear);
-        ks.lock_keys(db, [&e.key[..]])
-            .insert(db, &e.key, value, expiry);
+        insert(db, &e.key, value, expiry);
         stats.keys_loaded += 1;
     }
     stats.keys_expired = reader.expired_dropped();
     stats.bytes = reader.offset();
-    // Loading is not a change to be saved again.
-    ks.clear_dirty();
     Ok(stats)
 }
 
