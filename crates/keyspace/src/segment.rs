@@ -16,6 +16,24 @@ use crate::entry::Entry;
 /// Entries before a split: 7/8 of 1024 index buckets, hashbrown's largest load there.
 pub const SEGMENT_MAX: usize = 896;
 
+/// The entry capacity to grow to for `n` entries: the next of jemalloc's size classes
+/// (four per doubling: 2^k × 1, 1.25, 1.5, 1.75), so a grown array wastes nothing to
+/// allocator rounding and each step copies at most a quarter more; never past
+/// [`SEGMENT_MAX`], where the segment splits instead.
+fn grow_to(n: usize) -> usize {
+    let bytes = n * std::mem::size_of::<Entry>();
+    let class = if bytes <= 64 {
+        64
+    } else {
+        let p = bytes.next_power_of_two() / 2;
+        let step = (p / 4).max(16);
+        bytes.div_ceil(step) * step
+    };
+    (class / std::mem::size_of::<Entry>())
+        .max(n)
+        .min(SEGMENT_MAX.max(n))
+}
+
 #[derive(Clone)]
 pub struct Segment {
     entries: Vec<Entry>,
@@ -79,7 +97,7 @@ impl Segment {
         }
         if self.entries.len() == self.entries.capacity() {
             let n = self.entries.len();
-            self.entries.reserve_exact((n / 4).max(4));
+            self.entries.reserve_exact(grow_to(n + 1) - n);
         }
         let pos = self.entries.len() as u32;
         self.entries.push(entry);
@@ -142,7 +160,7 @@ impl Segment {
     }
 
     fn rebuild(&mut self, mut entries: Vec<Entry>, rehash: &impl Fn(&Entry) -> u64) {
-        entries.shrink_to_fit();
+        entries.shrink_to(grow_to(entries.len()));
         let mut index = HashTable::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             index.insert_unique(rehash(e), i as u32, |&j| rehash(&entries[j as usize]));
@@ -176,6 +194,23 @@ impl Segment {
 mod tests {
     use super::*;
     use crate::{SmallBytes, StrValue, Value};
+
+    #[test]
+    fn growth_follows_allocator_size_classes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
+        let mut n = 1;
+        let mut steps = vec![];
+        while n < SEGMENT_MAX {
+            n = grow_to(n + 1);
+            steps.push(n);
+        }
+        assert_eq!(&steps[..8], &[2, 3, 4, 5, 6, 7, 8, 10]);
+        assert!(steps.contains(&448) && steps.contains(&512) && steps.contains(&640));
+        assert_eq!(*steps.last().unwrap(), SEGMENT_MAX);
+        for w in steps.windows(2) {
+            assert!(w[1] * 4 <= w[0] * 5 + 4, "{w:?}: at most a quarter more");
+        }
+    }
     use proptest::prelude::*;
 
     fn h(e: &Entry) -> u64 {
