@@ -86,6 +86,8 @@ impl<'a> Item<'a> {
     pub fn eq_bytes(self, b: &[u8]) -> bool {
         match self {
             Item::Str(s) => s == b,
+            // Cheap rejections before parsing: an i64 has at most 20 characters.
+            Item::Int(_) if b.is_empty() || b.len() > 20 => false,
             Item::Int(i) => parse_canonical_i64(b) == Some(i),
             Item::Float(_) => self.with_bytes(|s| s == b),
         }

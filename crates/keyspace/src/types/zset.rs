@@ -99,7 +99,7 @@ impl<'a> ZSetRef<'a> {
     /// Ascending from the first element with score ≥ `min` (a tree seeks there).
     pub fn iter_from(self, min: f64) -> Box<dyn Iterator<Item = Scored<'a>> + 'a> {
         match self {
-            ZSetRef::Pack(_) => Box::new(self.iter().skip_while(move |(_, s)| *s < min)),
+            ZSetRef::Pack(p) => Box::new(pairs(p).skip_while(move |(_, s)| *s < min)),
             ZSetRef::Table(t) => Box::new(
                 t.tree
                     .range((
