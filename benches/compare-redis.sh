@@ -3,8 +3,10 @@
 # each, -P 1 and -P 16, SET/GET/INCR/MSET, several rounds alternating the servers;
 # prints median requests/s and the ratio snapkv/redis.
 #
-#   benches/compare-redis.sh [--rounds N] [--requests N] [--threads N]
+#   benches/compare-redis.sh [--rounds N] [--requests N] [--threads N] [--tests LIST]
 #
+# --tests takes redis-benchmark's -t names, e.g. the collections:
+#   --tests lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100
 # --threads sets snapkv's io-threads (default: its own default, the core count).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +14,13 @@ cd "$(dirname "$0")/.."
 rounds=3
 requests=200000
 threads=""
+tests="set,get,incr,mset"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --requests) requests="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --tests) tests="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -45,8 +49,8 @@ rport=$(free_port); start redis redis-server "$rport" --appendonly no
 sport=$(free_port)
 if [ -n "$threads" ]; then start snapkv "$snapkv" "$sport" --io-threads "$threads"; else start snapkv "$snapkv" "$sport"; fi
 
-tests="set,get,incr,mset"
 declare -A results
+names=()
 for round in $(seq "$rounds"); do
   for pipe in 1 16; do
     for server in redis snapkv; do
@@ -56,6 +60,7 @@ for round in $(seq "$rounds"); do
         name=${name//\"/}; rps=${rps//\"/}
         [ "$name" = test ] && continue
         name=${name%% *}
+        case " ${names[*]} " in *" $name "*) ;; *) names+=("$name") ;; esac
         results["$server,$pipe,$name"]+="$rps "
       done < <(redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipe" -t "$tests" -r 100000 --csv 2>/dev/null)
     done
@@ -63,13 +68,13 @@ for round in $(seq "$rounds"); do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-printf '%-6s %3s %14s %14s %8s\n' test "-P" "redis rps" "snapkv rps" ratio
+printf '%-10s %3s %14s %14s %8s\n' test "-P" "redis rps" "snapkv rps" ratio
 for pipe in 1 16; do
-  for t in SET GET INCR MSET; do
+  for t in "${names[@]}"; do
     r=$(echo "${results["redis,$pipe,$t"]:-0}" | median)
     s=$(echo "${results["snapkv,$pipe,$t"]:-0}" | median)
     ratio=$(awk -v s="$s" -v r="$r" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }')
-    printf '%-6s %3s %14.0f %14.0f %8s\n' "$t" "$pipe" "$r" "$s" "$ratio"
+    printf '%-10s %3s %14.0f %14.0f %8s\n' "$t" "$pipe" "$r" "$s" "$ratio"
   done
 done
 echo "(medians of $rounds rounds, 50 clients, $requests requests at -P 1 and $((requests * 5)) at -P 16; snapkv io-threads=${threads:-default})"
