@@ -3,7 +3,9 @@
 //! copying or serialising one segment is always a bounded amount of work.
 //!
 //! Layout: entries live densely in a `Vec` (grown by a quarter at a time), and a hashbrown
-//! table of `u32` positions indexes them. A table of whole 64-byte entries would sit at
+//! table of `u16` positions indexes them (a segment holds at most [`SEGMENT_MAX`]; only
+//! one at the directory's maximum depth could pass 2^16, which would take 2^16 keys
+//! agreeing on 30 bits of a per-process seeded hash). A table of whole 64-byte entries would sit at
 //! 44–87% load between doublings (≈ 100 bytes per key); the dense array wastes at most a
 //! quarter of an entry and the index costs ≈ 6–11 bytes, which is what keeps per-key
 //! overhead near Redis's. Removal swaps the last entry into the hole (its index slot is
@@ -37,7 +39,7 @@ fn grow_to(n: usize) -> usize {
 #[derive(Clone)]
 pub struct Segment {
     entries: Vec<Entry>,
-    index: HashTable<u32>,
+    index: HashTable<u16>,
     /// Extendible hashing local depth: how many directory bits this segment owns.
     pub(crate) depth: u8,
     /// Snapshot epoch this segment's content was last captured at (see the crate docs).
@@ -99,7 +101,7 @@ impl Segment {
             let n = self.entries.len();
             self.entries.reserve_exact(grow_to(n + 1) - n);
         }
-        let pos = self.entries.len() as u32;
+        let pos = self.entries.len() as u16;
         self.entries.push(entry);
         let entries = &self.entries;
         self.index
@@ -124,7 +126,7 @@ impl Segment {
             // The last entry moves into the hole: point its index slot at `pos`.
             let h = rehash(&self.entries[last]);
             if let Some(slot) = self.index.find_mut(h, |&i| i as usize == last) {
-                *slot = pos as u32;
+                *slot = pos as u16;
             }
         }
         let entry = self.entries.swap_remove(pos);
@@ -163,7 +165,7 @@ impl Segment {
         entries.shrink_to(grow_to(entries.len()));
         let mut index = HashTable::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
-            index.insert_unique(rehash(e), i as u32, |&j| rehash(&entries[j as usize]));
+            index.insert_unique(rehash(e), i as u16, |&j| rehash(&entries[j as usize]));
         }
         self.volatile = entries.iter().filter(|e| e.expire_at != 0).count() as u32;
         self.entries = entries;
