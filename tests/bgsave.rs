@@ -346,7 +346,7 @@ fn transaction(w: usize, n: usize) -> Vec<Vec<String>> {
         format!("v{n}"),
     ]);
     t.push(vec!["DEL".into(), k(format!("k{}", (n * 7) % 300))]);
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         t.push(vec![
             "SET".into(),
             k(format!("t{}", n % 40)),
@@ -355,10 +355,10 @@ fn transaction(w: usize, n: usize) -> Vec<Vec<String>> {
             "1000".into(),
         ]);
     }
-    if n % 5 == 0 {
+    if n.is_multiple_of(5) {
         t.push(vec!["PERSIST".into(), k(format!("t{}", (n / 5) % 40))]);
     }
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         // Gone by the time anyone looks: expiry (lazy or active) deletes it.
         t.push(vec![
             "SET".into(),
@@ -374,9 +374,9 @@ fn transaction(w: usize, n: usize) -> Vec<Vec<String>> {
         format!("f{}", n % 10),
         "1".into(),
     ]);
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         t.push(vec!["RPUSH".into(), k("l".into()), n.to_string()]);
-        if n % 6 == 0 {
+        if n.is_multiple_of(6) {
             t.push(vec!["LPOP".into(), k("l".into())]);
         }
     }
