@@ -11,6 +11,7 @@
 //!   CRC-64 + SHA-256 digest.
 //! - [`catalog`]: backup operations over any store: create (manifest last), list, describe,
 //!   download with verification, copy, delete.
+//! - [`restore`]: fetching a restore source (name, `s3://` object, path) verified.
 //! - [`retention`]: the backup window, retention pruning, the manual limit per 24 hours.
 //!
 //! Invariants: a backup is listed as available only when its manifest (written after the
@@ -20,6 +21,7 @@
 pub mod catalog;
 pub mod local;
 pub mod manifest;
+pub mod restore;
 pub mod retention;
 pub mod s3;
 

@@ -67,7 +67,9 @@ pub struct Manifest {
     /// Keys per database at the snapshot's cut ("0" → n); empty databases left out.
     pub keys_per_db: BTreeMap<String, u64>,
     pub bytes: u64,
-    /// CRC-64 (Redis's Jones polynomial) of the whole object, 16 hex digits.
+    /// CRC-64 (Redis's Jones polynomial) of the object up to its last 8 bytes, 16 hex
+    /// digits: the RDB footer's own checksum when the RDB was written with `rdbchecksum
+    /// yes` (the CRC of a whole checksummed RDB is always 0, so that would prove nothing).
     pub crc64: String,
     pub sha256: String,
     pub kind: Kind,
@@ -142,19 +144,38 @@ impl Manifest {
     }
 }
 
-/// Streaming CRC-64 + SHA-256 + length of a byte stream.
+/// Streaming SHA-256 + length of a byte stream, and the CRC-64 of all but its last 8
+/// bytes (see [`Manifest::crc64`]).
 #[derive(Clone, Default)]
 pub struct Digest {
     crc: snapkv_rdb::Crc64,
     sha: sha2::Sha256,
+    /// The last (up to) 8 bytes seen, not yet in `crc`.
+    tail: [u8; 8],
+    tail_len: usize,
     pub bytes: u64,
 }
 
 impl Digest {
     pub fn update(&mut self, data: &[u8]) {
-        self.crc.update(data);
         self.sha.update(data);
         self.bytes += data.len() as u64;
+        if data.len() >= 8 {
+            self.crc.update(&self.tail[..self.tail_len]);
+            let (body, last) = data.split_at(data.len() - 8);
+            self.crc.update(body);
+            self.tail.copy_from_slice(last);
+            self.tail_len = 8;
+        } else {
+            let mut both = [0u8; 16];
+            both[..self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
+            both[self.tail_len..self.tail_len + data.len()].copy_from_slice(data);
+            let n = self.tail_len + data.len();
+            let keep = n.min(8);
+            self.crc.update(&both[..n - keep]);
+            self.tail[..keep].copy_from_slice(&both[n - keep..n]);
+            self.tail_len = keep;
+        }
     }
 
     pub fn crc64_hex(&self) -> String {
@@ -275,10 +296,19 @@ mod tests {
 
     #[test]
     fn digest_and_roundtrip() {
+        // The CRC covers all but the last 8 bytes, however the stream is cut.
+        let data = b"123456789abcdefgh";
+        for cut in [0, 1, 3, 8, 9, 12, 17] {
+            let mut d = Digest::default();
+            for piece in data[..cut].chunks(2).chain(std::iter::once(&data[cut..])) {
+                d.update(piece);
+            }
+            assert_eq!(d.crc64_hex(), "e9c6d914c4b8d9ca", "cut {cut}");
+            assert_eq!(d.bytes, 17);
+        }
         let mut d = Digest::default();
         d.update(b"1234");
         d.update(b"56789");
-        assert_eq!(d.crc64_hex(), "e9c6d914c4b8d9ca");
         assert_eq!(
             d.sha256_hex(),
             "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225"

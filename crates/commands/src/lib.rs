@@ -10,9 +10,12 @@
 //!   Redis error text), `args.rs` (argument parsing), `slowlog.rs`.
 //! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
-//!   `debug.rs`, `latency.rs`, `introspection.rs`, `persistence.rs`.
+//!   `debug.rs`, `latency.rs`, `introspection.rs`, `persistence.rs`, `backup.rs` (with
+//!   `backup_job.rs`, the backup thread).
 
 pub mod args;
+pub mod backup;
+mod backup_job;
 mod bitfield;
 mod bits;
 pub mod client;
@@ -43,6 +46,7 @@ mod string;
 pub mod table;
 pub mod transaction;
 
+pub use backup_job::s3_options;
 pub use client::{ClientInfo, ClientRegistry, ClientState, ReplyMode};
 pub use ctx::Ctx;
 pub use dispatch::execute;

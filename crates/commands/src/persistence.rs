@@ -25,7 +25,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// The RDB writer options the configuration asks for (`rdbcompression`, `rdbchecksum`).
-fn write_options(settings: &snapkv_config::Settings) -> snapkv_rdb::WriteOptions {
+pub(crate) fn write_options(settings: &snapkv_config::Settings) -> snapkv_rdb::WriteOptions {
     snapkv_rdb::WriteOptions {
         compression: settings.rdbcompression,
         checksum: settings.rdbchecksum,
@@ -97,7 +97,10 @@ fn finish_bgsave(
 }
 
 /// The engine for this save: `snapshot-method`, or the policy's choice under `auto`.
-fn choose_engine(shared: &Shared, settings: &snapkv_config::Settings) -> (Engine, String) {
+pub(crate) fn choose_engine(
+    shared: &Shared,
+    settings: &snapkv_config::Settings,
+) -> (Engine, String) {
     match settings.snapshot_method {
         SnapshotMethod::Fork => (Engine::Fork, "snapshot-method fork".into()),
         SnapshotMethod::Forkless => (Engine::Forkless, "snapshot-method forkless".into()),
