@@ -203,6 +203,11 @@ impl Worker {
             Ok(n) => tracing::info!("Backup {op} of {name} done ({n} bytes)"),
             Err(e) => tracing::warn!("Backup {op} of {name} failed: {e}"),
         }
+        // The catalog first: whoever sees the operation ended also sees its effect.
+        if ok && op == "create" {
+            self.prune();
+        }
+        self.refresh();
         {
             let mut p = self.shared.backup.progress.lock();
             p.running = None;
@@ -223,10 +228,6 @@ impl Worker {
                 ended_unix: ended_ms / 1000,
             });
         }
-        if ok && op == "create" {
-            self.prune();
-        }
-        self.refresh();
     }
 
     /// Deletes automatic backups older than `backup-retention-days`.
