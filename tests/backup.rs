@@ -460,3 +460,99 @@ fn restore_failures_are_fatal_and_a_redis_rdb_restores() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `snapkv` next to `snapkv-server`.
+fn cli() -> std::process::Command {
+    let bin = snapkv_e2e::snapkv_binary().with_file_name("snapkv");
+    assert!(bin.exists(), "{} not built", bin.display());
+    std::process::Command::new(bin)
+}
+
+fn run_cli(args: &[&str]) -> (bool, String) {
+    let out = cli().args(args).output().expect("run snapkv");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn cli_backup_commands() {
+    set_aws_env();
+    let s3 = S3Server::start();
+    s3.create_bucket("snaps");
+    s3.create_bucket("other");
+    let endpoint = s3.endpoint();
+    let server = Server::snapkv(&s3_args("s3://snaps/cli", &endpoint));
+    let mut c = server.conn();
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["SET", "b", "2", "EX", "900"]);
+    let common = [
+        "--target",
+        "s3://snaps/cli",
+        "--s3-endpoint",
+        &endpoint,
+        "--json",
+    ];
+    let with = |extra: &[&str]| {
+        let mut v: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        v.extend(common.iter().map(|s| s.to_string()));
+        v
+    };
+    let call = |extra: &[&str]| {
+        let args = with(extra);
+        run_cli(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let addr = format!("127.0.0.1:{}", server.port);
+    let (ok, out) = call(&["backup", "create", "viaserver", "--server", &addr]);
+    assert!(ok && out.contains("\"status\":\"available\""), "{out}");
+    let (ok, out) = call(&["backup", "list"]);
+    assert!(ok && out.contains("\"name\": \"viaserver\""), "{out}");
+    let (ok, out) = call(&["backup", "verify", "viaserver"]);
+    assert!(ok && out.contains("\"verified\":true"), "{out}");
+    let (ok, out) = call(&["backup", "describe", "viaserver"]);
+    assert!(ok && out.contains("\"keys\": 2"), "{out}");
+
+    // Upload a file as a backup, copy it to another bucket, restore it from there.
+    let dir = temp_dir("cli");
+    let rdb = dir.join("down.rdb");
+    let (ok, out) = call(&[
+        "backup",
+        "restore",
+        "viaserver",
+        "--to",
+        rdb.to_str().unwrap(),
+    ]);
+    assert!(ok && out.contains("\"manifest_verified\":true"), "{out}");
+    let (ok, out) = call(&[
+        "backup",
+        "create",
+        "imported",
+        "--file",
+        rdb.to_str().unwrap(),
+    ]);
+    assert!(ok && out.contains("\"engine\": \"import\""), "{out}");
+    let (ok, out) = call(&[
+        "backup",
+        "copy",
+        "imported",
+        "moved",
+        "--to-target",
+        "s3://other/x",
+    ]);
+    assert!(ok, "{out}");
+    let seeded = Server::snapkv(&[
+        "--backup-s3-endpoint",
+        &endpoint,
+        "--restore-from",
+        "s3://other/x/moved.rdb",
+    ]);
+    assert_eq!(seeded.conn().cmd(&["GET", "a"]).as_str(), "1");
+    drop(seeded);
+
+    let (ok, out) = call(&["backup", "delete", "imported"]);
+    assert!(ok, "{out}");
+    let (ok, out) = call(&["backup", "describe", "imported"]);
+    assert!(!ok && out.contains("not found: backup 'imported'"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -90,7 +90,7 @@ impl Catalog {
             .get(&Manifest::manifest_key(name))
             .map_err(|e| match e {
                 BackupError::NotFound(_) => {
-                    BackupError::NotFound(format!("{name} in {}", self.store.location()))
+                    BackupError::NotFound(format!("backup '{name}' in {}", self.store.location()))
                 }
                 e => e,
             })?;

@@ -33,7 +33,7 @@ pub use manifest::{Digest, Kind, Manifest, Source, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    #[error("no such backup object '{0}'")]
+    #[error("not found: {0}")]
     NotFound(String),
     #[error("{0}")]
     Invalid(String),

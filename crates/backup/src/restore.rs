@@ -52,10 +52,7 @@ fn fetch_to(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Fetched, String> {
     let mut out = std::fs::File::create(temp).map_err(|e| format!("{}: {e}", temp.display()))?;
-    let fail = |e: BackupError| match e {
-        BackupError::NotFound(what) => format!("not found: {what}"),
-        e => e.to_string(),
-    };
+    let fail = |e: BackupError| e.to_string();
     // s3://bucket/dir/object.rdb
     if let Some(rest) = source.strip_prefix("s3://") {
         let (bucket, key) = rest
