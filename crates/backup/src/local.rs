@@ -15,13 +15,9 @@ pub struct LocalStore {
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl LocalStore {
-    /// The store in `dir`, created if missing.
+    /// The store in `dir`; the directory is created by the first write.
     pub fn new(dir: impl Into<PathBuf>) -> Result<LocalStore> {
-        let dir = dir.into();
-        fs::create_dir_all(&dir).map_err(|e| {
-            BackupError::Store(format!("cannot create directory {}: {e}", dir.display()))
-        })?;
-        Ok(LocalStore { dir })
+        Ok(LocalStore { dir: dir.into() })
     }
 
     fn path(&self, key: &str) -> Result<PathBuf> {
@@ -98,6 +94,12 @@ impl BackupStore for LocalStore {
             std::process::id(),
             TEMP_SEQ.fetch_add(1, Ordering::Relaxed)
         ));
+        fs::create_dir_all(&self.dir).map_err(|e| {
+            BackupError::Store(format!(
+                "cannot create directory {}: {e}",
+                self.dir.display()
+            ))
+        })?;
         let f = File::create(&temp)?;
         Ok(Box::new(LocalWriter {
             out: Some(BufWriter::with_capacity(1 << 20, f)),
@@ -120,7 +122,11 @@ impl BackupStore for LocalStore {
 
     fn list(&self) -> Result<Vec<ObjectInfo>> {
         let mut out = Vec::new();
-        for e in fs::read_dir(&self.dir)? {
+        let entries = match fs::read_dir(&self.dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            r => r?,
+        };
+        for e in entries {
             let e = e?;
             let key = e.file_name().to_string_lossy().into_owned();
             let meta = e.metadata()?;
@@ -152,6 +158,7 @@ mod tests {
     fn write_list_read_delete() {
         let dir = tempfile::tempdir().unwrap();
         let s = LocalStore::new(dir.path().join("b")).unwrap();
+        assert!(s.list().unwrap().is_empty());
         let mut w = s.create("a.rdb").unwrap();
         w.write_all(b"hello").unwrap();
         // Not visible before finish.

@@ -62,8 +62,8 @@ pub fn automatic_due(window: &Window, last_automatic: Option<u64>, now: u64) -> 
     window.contains(now) && last_automatic.is_none_or(|t| now.saturating_sub(t) >= 23 * 3600)
 }
 
-/// The automatic backups older than `days` (0 keeps everything: automatic backups are
-/// off). Manual backups are never pruned.
+/// The automatic backups older than `days` (0 prunes nothing: it turns automatic
+/// backups off). Manual backups are never pruned.
 pub fn to_prune(manifests: &[Manifest], days: u64, now: u64) -> Vec<String> {
     if days == 0 {
         return Vec::new();
