@@ -556,3 +556,25 @@ fn cli_backup_commands() {
     assert!(!ok && out.contains("not found: backup 'imported'"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn final_backup_on_shutdown() {
+    let mut server = Server::snapkv(&["--backup-on-shutdown", "yes"]);
+    let mut c = server.conn();
+    c.cmd(&["SET", "last", "words"]);
+    c.send(&["SHUTDOWN", "NOSAVE"]);
+    let status = server.wait_exit(Duration::from_secs(30)).expect("exited");
+    assert!(status.success(), "{status:?}");
+    let dir = server.dir.join("backups");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let manifest = names
+        .iter()
+        .find(|n| n.starts_with("final-") && n.ends_with(".manifest.json"))
+        .unwrap_or_else(|| panic!("no final backup in {names:?}"));
+    let text = std::fs::read_to_string(dir.join(manifest)).unwrap();
+    assert!(text.contains("\"status\": \"available\""), "{text}");
+    assert!(text.contains("\"keys\": 1"), "{text}");
+}

@@ -23,9 +23,11 @@ use crate::spec::{flags::*, CommandSpec, LockPlan};
 /// Work for the backup thread.
 #[derive(Debug, Clone)]
 pub enum Job {
+    /// `limit`: the manual limit applies (not to the final backup at shutdown).
     Create {
         name: String,
         kind: Kind,
+        limit: bool,
     },
     Delete {
         name: String,
@@ -239,7 +241,7 @@ pub fn check_create(shared: &Shared, name: &str, kind: Kind) -> Result<(), Strin
 }
 
 /// The backup thread's check against the catalog it just re-read.
-pub(crate) fn check_create_fresh(shared: &Shared, name: &str, kind: Kind) -> Result<(), String> {
+pub(crate) fn check_create_fresh(shared: &Shared, name: &str, limit: bool) -> Result<(), String> {
     validate_name(name)?;
     let c = shared.backup.catalog.lock().clone();
     if let Some(e) = c.error.filter(|_| !c.loaded) {
@@ -251,11 +253,37 @@ pub(crate) fn check_create_fresh(shared: &Shared, name: &str, kind: Kind) -> Res
     {
         return Err(format!("backup '{name}' already exists"));
     }
-    if kind == Kind::Manual {
+    if limit {
         let limit = shared.config.settings().backup_manual_limit;
         retention::check_manual_limit(&c.manifests, 0, limit, now_unix())?;
     }
     Ok(())
+}
+
+/// `backup-on-shutdown`: takes `final-<time>` (a manual backup outside the limit) and
+/// waits for it; returns its name.
+pub fn final_backup(shared: &Shared) -> Result<String, String> {
+    let name = format!("final-{}", compact_time(now_unix()));
+    let job = Job::Create {
+        name: name.clone(),
+        kind: Kind::Manual,
+        limit: false,
+    };
+    shared.backup.submit(shared, job)?;
+    loop {
+        {
+            let p = shared.backup.progress.lock();
+            let pending = p.running.as_ref().is_some_and(|r| r.name == name)
+                || p.queued.iter().any(|(_, n)| *n == name);
+            if let Some(l) = p.last.as_ref().filter(|l| l.name == name && !pending) {
+                return match &l.error {
+                    None => Ok(name),
+                    Some(e) => Err(e.clone()),
+                };
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 fn create(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
@@ -271,6 +299,7 @@ fn create(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let job = Job::Create {
         name: name.clone(),
         kind: Kind::Manual,
+        limit: true,
     };
     shared
         .backup
@@ -524,6 +553,7 @@ pub fn tick(shared: &Shared) {
             let job = Job::Create {
                 name,
                 kind: Kind::Automatic,
+                limit: false,
             };
             if let Err(e) = state.submit(shared, job) {
                 tracing::warn!("cannot queue the automatic backup: {e}");

@@ -188,7 +188,7 @@ impl Worker {
             });
         }
         let result = match job {
-            Job::Create { name, kind } => self.create(&name, kind, &bytes),
+            Job::Create { name, kind, limit } => self.create(&name, kind, limit, &bytes),
             Job::Delete { name } => self.catalog().and_then(|c| {
                 c.delete(&name)
                     .map(|_| 0)
@@ -278,11 +278,17 @@ impl Worker {
         Ok(m.bytes)
     }
 
-    fn create(&mut self, name: &str, kind: Kind, bytes: &AtomicU64) -> Result<u64, String> {
+    fn create(
+        &mut self,
+        name: &str,
+        kind: Kind,
+        limit: bool,
+        bytes: &AtomicU64,
+    ) -> Result<u64, String> {
         let shared = self.shared.clone();
         // Fresh catalog for the authoritative checks.
         self.refresh();
-        crate::backup::check_create_fresh(&shared, name, kind)?;
+        crate::backup::check_create_fresh(&shared, name, limit)?;
         let _slot = SnapshotSlot::acquire(&shared);
         let settings = shared.config.settings();
         let (engine, reason) = crate::persistence::choose_engine(&shared, &settings);

@@ -83,6 +83,7 @@ pub struct Settings {
     pub backup_s3_sse: String,
     pub backup_part_size: u64,
     pub backup_upload_concurrency: u64,
+    pub backup_on_shutdown: bool,
     pub enable_debug_command: String,
 }
 
@@ -176,6 +177,7 @@ impl Settings {
             backup_s3_sse: s("backup-s3-sse"),
             backup_part_size: m("backup-part-size"),
             backup_upload_concurrency: u("backup-upload-concurrency"),
+            backup_on_shutdown: b("backup-on-shutdown"),
             enable_debug_command: s("enable-debug-command"),
         }
     }
