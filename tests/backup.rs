@@ -154,7 +154,9 @@ fn s3_multipart_backup_list_restore_copy_delete() {
     s3.create_bucket("snaps");
     s3.create_bucket("exports");
     let endpoint = s3.endpoint();
-    let args = s3_args("s3://snaps/prod", &endpoint);
+    let mut args = s3_args("s3://snaps/prod", &endpoint);
+    // Server-side encryption requested on every upload (moto accepts and records it).
+    args.extend(["--backup-s3-sse", "AES256"]);
     let server = Server::snapkv(&args);
     let mut c = server.conn();
     fill(&mut c);
@@ -176,6 +178,11 @@ fn s3_multipart_backup_list_restore_copy_delete() {
     let etag = s3.etag("snaps/prod/b1.rdb");
     assert!(etag.trim_matches('"').ends_with("-3"), "{etag}");
     assert!(s3.open_uploads("snaps").is_empty());
+    let head = s3.head("snaps/prod/b1.rdb").to_ascii_lowercase();
+    assert!(
+        head.contains("x-amz-server-side-encryption: aes256"),
+        "{head}"
+    );
     let info = c.cmd(&["INFO", "backup"]).as_str();
     assert!(info.contains("backup_target:s3://snaps/prod"), "{info}");
     assert!(info.contains("backups_available:1"), "{info}");

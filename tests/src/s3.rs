@@ -125,11 +125,17 @@ impl S3Server {
             .collect()
     }
 
-    /// The ETag of an object (`"…-N"` for one uploaded in N parts).
-    pub fn etag(&self, key: &str) -> String {
+    /// The response headers of a HEAD of `key` (`bucket/key`).
+    pub fn head(&self, key: &str) -> String {
         let (status, head) = http_head(self.port, &format!("/{key}")).expect("http");
         assert_eq!(status, 200, "HEAD {key}");
-        head.lines()
+        head
+    }
+
+    /// The ETag of an object (`"…-N"` for one uploaded in N parts).
+    pub fn etag(&self, key: &str) -> String {
+        self.head(key)
+            .lines()
             .find_map(|l| {
                 l.to_ascii_lowercase()
                     .starts_with("etag:")
