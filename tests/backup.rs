@@ -366,13 +366,39 @@ fn s3_faults_fail_the_backup_abort_the_upload_and_never_stall_serving() {
     let (_, body) = s3.get("/snaps?list-type=2&prefix=p/");
     assert!(!body.contains("cut.rdb"), "{body}");
 
-    // The store goes away entirely: the backup fails, serving goes on.
+    // The S3 server is killed mid-upload (uploads slowed to 4 MB/s so it is caught
+    // with parts in flight): the backup fails, serving goes on.
     proxy
         .cut_after
         .store(0, std::sync::atomic::Ordering::Relaxed);
-    s3.kill();
+    proxy
+        .rate
+        .store(4 << 20, std::sync::atomic::Ordering::Relaxed);
     let worst = max_ping_during(server.port, || {
-        c.cmd(&["BACKUP", "CREATE", "dead"]);
+        c.cmd(&["BACKUP", "CREATE", "killed"]);
+        let t = Instant::now();
+        loop {
+            let s = c.cmd(&["BACKUP", "STATUS"]).as_str();
+            let sent: u64 = field(&s, "backup_current_bytes").parse().unwrap_or(0);
+            if sent > 6 << 20 {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(30), "{s}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        s3.kill();
+        let s = wait_backup(&mut c, "killed");
+        assert_eq!(field(&s, "backup_last_status"), "failed", "{s}");
+    });
+    eprintln!("slowest PING+SET while the S3 server was killed mid-upload: {worst:?}");
+    assert!(worst < Duration::from_millis(250), "{worst:?}");
+
+    // The store stays dead: the next backup fails too, serving goes on.
+    let worst = max_ping_during(server.port, || {
+        assert_eq!(
+            c.cmd(&["BACKUP", "CREATE", "dead"]),
+            Value::Simple("Backup dead started".into())
+        );
         let s = wait_backup(&mut c, "dead");
         assert_eq!(field(&s, "backup_last_status"), "failed", "{s}");
     });

@@ -198,10 +198,12 @@ fn http_head(port: u16, path: &str) -> std::io::Result<(u16, String)> {
 }
 
 /// A TCP proxy to `upstream` that cuts any connection once more than `cut_after` bytes
-/// went upstream on it (0 = never): small requests pass, large uploads fail mid-flight.
+/// went upstream on it (0 = never): small requests pass, large uploads fail mid-flight;
+/// and that can slow uploads to `rate` bytes per second per connection (0 = no limit).
 pub struct FaultProxy {
     pub port: u16,
     pub cut_after: Arc<AtomicU64>,
+    pub rate: Arc<AtomicU64>,
     pub cuts: Arc<AtomicU64>,
 }
 
@@ -210,8 +212,9 @@ impl FaultProxy {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = l.local_addr().expect("addr").port();
         let cut_after = Arc::new(AtomicU64::new(0));
+        let rate = Arc::new(AtomicU64::new(0));
         let cuts = Arc::new(AtomicU64::new(0));
-        let (limit, count) = (cut_after.clone(), cuts.clone());
+        let (limit, count, speed) = (cut_after.clone(), cuts.clone(), rate.clone());
         std::thread::spawn(move || {
             for client in l.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
@@ -221,7 +224,7 @@ impl FaultProxy {
                     client.try_clone().expect("clone"),
                     server.try_clone().expect("clone"),
                 );
-                let (limit, count) = (limit.clone(), count.clone());
+                let (limit, count, speed) = (limit.clone(), count.clone(), speed.clone());
                 // Client → server, counted and cut.
                 std::thread::spawn(move || {
                     let (mut from, mut to) = (client, server);
@@ -237,6 +240,10 @@ impl FaultProxy {
                         if cut > 0 && sent > cut {
                             count.fetch_add(1, Ordering::Relaxed);
                             break;
+                        }
+                        let bps = speed.load(Ordering::Relaxed);
+                        if bps > 0 {
+                            std::thread::sleep(Duration::from_secs_f64(n as f64 / bps as f64));
                         }
                         if to.write_all(&buf[..n]).is_err() {
                             break;
@@ -257,6 +264,7 @@ impl FaultProxy {
         FaultProxy {
             port,
             cut_after,
+            rate,
             cuts,
         }
     }
