@@ -6,7 +6,7 @@ server's memory growth during the upload.
 
     benches/backup-compare.py [--mb 1024] [--value-size 4096] [--part-mb 8] [--concurrency 4]
 
-Needs release builds (`cargo build --release -p snapkv-server -p snapkv-cli -p
+Needs release builds (`cargo build --release -p snapkv-server -p snapkv-cli` and `cargo build --release -p
 snapkv-backup --example raw_upload`) and moto's S3 server in target/s3-venv (tests/run.sh
 installs it). moto keeps objects in memory: expect ~2-3x --mb of RAM in its process.
 rdbcompression is off so the RDB is as big as the data.

@@ -320,8 +320,11 @@ fn manifest_summary(m: &Manifest) -> Reply {
 
 fn list(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     let c = ctx.shared.backup.catalog.lock().clone();
-    if let (false, Some(e)) = (c.loaded, &c.error) {
-        return Err(CommandError::err(format!("cannot list backups: {e}")));
+    if !c.loaded {
+        return Err(CommandError::err(match &c.error {
+            Some(e) => format!("cannot list backups: {e}"),
+            None => "the backup catalog is still loading, try again".into(),
+        }));
     }
     Ok(Reply::Array(
         c.manifests
