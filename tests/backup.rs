@@ -155,8 +155,9 @@ fn s3_multipart_backup_list_restore_copy_delete() {
     s3.create_bucket("exports");
     let endpoint = s3.endpoint();
     let mut args = s3_args("s3://snaps/prod", &endpoint);
-    // Server-side encryption requested on every upload (moto accepts and records it).
-    args.extend(["--backup-s3-sse", "AES256"]);
+    // Server-side encryption requested on every upload (moto accepts and records it);
+    // the fork engine, whose child streams the RDB to the uploader over a pipe.
+    args.extend(["--backup-s3-sse", "AES256", "--snapshot-method", "fork"]);
     let server = Server::snapkv(&args);
     let mut c = server.conn();
     fill(&mut c);
@@ -169,6 +170,7 @@ fn s3_multipart_backup_list_restore_copy_delete() {
     let bytes: u64 = info_field(&mut c, "b1", "bytes").parse().unwrap();
     assert!(bytes > 10 << 20, "{bytes}");
     assert_eq!(info_field(&mut c, "b1", "status"), "available");
+    assert_eq!(info_field(&mut c, "b1", "engine"), "fork");
     assert_eq!(info_field(&mut c, "b1", "keys"), (KEYS + 50).to_string());
     assert_eq!(
         info_field(&mut c, "b1", "keys_per_db"),
@@ -231,13 +233,21 @@ fn s3_multipart_backup_list_restore_copy_delete() {
 
 #[test]
 fn manual_limit_retention_and_automatic_window() {
-    let server = Server::snapkv(&["--backup-manual-limit", "2", "--backup-retention-days", "1"]);
+    let server = Server::snapkv(&[
+        "--backup-manual-limit",
+        "2",
+        "--backup-retention-days",
+        "1",
+        "--snapshot-method",
+        "forkless",
+    ]);
     let mut c = server.conn();
     c.cmd(&["SET", "a", "1"]);
     for name in ["m1", "m2"] {
         c.cmd(&["BACKUP", "CREATE", name]);
         wait_ok(&mut c, name);
     }
+    assert_eq!(info_field(&mut c, "m1", "engine"), "forkless");
     let e = c.cmd(&["BACKUP", "CREATE", "m3"]).as_str();
     assert!(
         e.contains("ERR manual backup limit reached: 2 manual backups in the last 24 hours"),
@@ -336,7 +346,10 @@ fn s3_faults_fail_the_backup_abort_the_upload_and_never_stall_serving() {
     s3.create_bucket("snaps");
     let proxy = FaultProxy::start(s3.port);
     let endpoint = proxy.endpoint();
-    let server = Server::snapkv(&s3_args("s3://snaps/p", &endpoint));
+    // The forkless engine fails first (cut uploads), then the fork engine (killed store).
+    let mut args = s3_args("s3://snaps/p", &endpoint);
+    args.extend(["--snapshot-method", "forkless"]);
+    let server = Server::snapkv(&args);
     let mut c = server.conn();
     fill(&mut c);
 
@@ -374,6 +387,7 @@ fn s3_faults_fail_the_backup_abort_the_upload_and_never_stall_serving() {
     proxy
         .rate
         .store(4 << 20, std::sync::atomic::Ordering::Relaxed);
+    c.cmd(&["CONFIG", "SET", "snapshot-method", "fork"]);
     let worst = max_ping_during(server.port, || {
         c.cmd(&["BACKUP", "CREATE", "killed"]);
         let t = Instant::now();
@@ -405,6 +419,11 @@ fn s3_faults_fail_the_backup_abort_the_upload_and_never_stall_serving() {
     eprintln!("slowest PING+SET with the store dead: {worst:?}");
     assert!(worst < Duration::from_millis(250), "{worst:?}");
     assert_eq!(c.cmd(&["GET", "k:1"]).as_str(), value(1));
+    // The failed backups gave the snapshot slot back.
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Value::Simple("Background saving started".into())
+    );
 }
 
 #[test]
