@@ -6,6 +6,7 @@
 //! - [`corpus`]: the differential corpus format and runner.
 
 pub mod corpus;
+pub mod s3;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -48,7 +48,7 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     }
     let mut out = String::new();
     type Section = fn(&mut Ctx, &mut String);
-    let sections: [(&str, Section); 13] = [
+    let sections: [(&str, Section); 14] = [
         ("server", server),
         ("clients", clients),
         ("memory", memory_section),
@@ -64,10 +64,11 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         ("latencystats", |_, _| {}),
         ("cluster", |_, o| o.push_str("cluster_enabled:0\r\n")),
         ("keyspace", keyspace),
+        ("backup", crate::backup::info_section),
     ];
     for (name, f) in sections {
         let default_section =
-            DEFAULT.contains(&name) || name == "commandstats" || name == "latencystats";
+            DEFAULT.contains(&name) || ["commandstats", "latencystats", "backup"].contains(&name);
         if !(wanted.iter().any(|w| w == name) || (all && default_section)) {
             continue;
         }

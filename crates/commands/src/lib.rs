@@ -12,9 +12,12 @@
 //!   (clients waiting in BLPOP & co., per-key FIFO queues).
 //! - Families: `string.rs`, `counter.rs`, `lcs.rs`, `bits.rs`, `bitfield.rs`, `hash.rs`, `set.rs`, `zset.rs`, `list.rs`, `sort.rs`, `keys.rs`, `object.rs`, `expire.rs`, `dump.rs`, `connection.rs`,
 //!   `client_cmd.rs`, `transaction.rs`, `server.rs`, `info.rs`, `config_cmd.rs`,
-//!   `debug.rs`, `latency.rs`, `introspection.rs`, `persistence.rs`.
+//!   `debug.rs`, `latency.rs`, `introspection.rs`, `persistence.rs`, `backup.rs` (with
+//!   `backup_job.rs`, the backup thread).
 
 pub mod args;
+pub mod backup;
+mod backup_job;
 mod bitfield;
 mod bits;
 pub mod blocking;
@@ -52,6 +55,7 @@ pub mod table;
 pub mod transaction;
 mod zset;
 
+pub use backup_job::s3_options;
 pub use client::{ClientInfo, ClientRegistry, ClientState, ReplyMode};
 pub use ctx::Ctx;
 pub use dispatch::execute;

@@ -104,7 +104,10 @@ fn finish_bgsave(
 }
 
 /// The engine for this save: `snapshot-method`, or the policy's choice under `auto`.
-fn choose_engine(shared: &Shared, settings: &snapkv_config::Settings) -> (Engine, String) {
+pub(crate) fn choose_engine(
+    shared: &Shared,
+    settings: &snapkv_config::Settings,
+) -> (Engine, String) {
     match settings.snapshot_method {
         SnapshotMethod::Fork => (Engine::Fork, "snapshot-method fork".into()),
         SnapshotMethod::Forkless => (Engine::Forkless, "snapshot-method forkless".into()),

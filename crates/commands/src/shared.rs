@@ -209,6 +209,8 @@ pub struct Shared {
     pub pause: Pause,
     pub shutdown: Shutdown,
     pub persistence: PersistenceState,
+    /// BACKUP: the catalog cache, progress and the backup thread's queue.
+    pub backup: crate::backup::BackupState,
     pub commands: CommandTable,
     pub latency: crate::latency::LatencyMonitor,
     /// Clients waiting in blocking commands, by key.
@@ -253,6 +255,7 @@ impl Shared {
             pause: Pause::default(),
             shutdown: Shutdown::default(),
             persistence,
+            backup: Default::default(),
             commands: CommandTable::build(),
             latency: Default::default(),
             blocking: Default::default(),

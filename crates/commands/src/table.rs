@@ -25,6 +25,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::transaction::COMMANDS,
     crate::server::COMMANDS,
     crate::persistence::COMMANDS,
+    crate::backup::COMMANDS,
     crate::info::COMMANDS,
     crate::config_cmd::COMMANDS,
     crate::latency::COMMANDS,

@@ -220,6 +220,16 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
     // Backups (the backup issue)
     opt("backup-target", OptionKind::Str, ""),
+    // Automatic backups: a daily UTC window `HH:MM-HH:MM` (>= 60 minutes), "" = none.
+    opt("backup-window", OptionKind::Str, ""),
+    opt("backup-retention-days", int(0, 35), "7"),
+    opt("backup-manual-limit", int(0, INT_MAX), "20"),
+    opt("backup-s3-endpoint", OptionKind::Str, ""),
+    opt("backup-s3-region", OptionKind::Str, ""),
+    opt("backup-s3-sse", OptionKind::Str, ""),
+    opt("backup-part-size", MEM, "8388608"),
+    opt("backup-upload-concurrency", int(1, 64), "4"),
+    opt("backup-on-shutdown", BOOL, "no"),
 ];
 
 impl OptionSpec {
@@ -248,6 +258,7 @@ impl OptionSpec {
                 }
                 return Ok(n.clamp(1, 500).to_string());
             }
+            "backup-window" => return canonical_window(&single()),
             _ => {}
         }
         match self.kind {
@@ -330,6 +341,26 @@ fn canonical_notify(v: &str) -> Result<String, String> {
     }
     out.extend("KEm".chars().filter(|c| set.contains(c)));
     Ok(out)
+}
+
+/// `HH:MM-HH:MM` (UTC, at least 60 minutes, may wrap past midnight) or "".
+fn canonical_window(v: &str) -> Result<String, String> {
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    let minutes = |t: &str| -> Option<u32> {
+        let (h, m) = t.split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60 && t.len() == 5).then_some(h * 60 + m)
+    };
+    let (a, b) = v
+        .split_once('-')
+        .and_then(|(a, b)| Some((minutes(a)?, minutes(b)?)))
+        .ok_or("argument must be a window HH:MM-HH:MM (UTC)")?;
+    if (b + 1440 - a) % 1440 < 60 {
+        return Err("the backup window must be at least 60 minutes long".into());
+    }
+    Ok(v.to_string())
 }
 
 fn canonical_save(args: &[&str]) -> Result<String, String> {
@@ -418,5 +449,12 @@ mod tests {
             f("client-output-buffer-limit", &["pubsub 1mb 2mb 3"]).unwrap(),
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 2097152 3"
         );
+        assert_eq!(f("backup-window", &["23:30-00:30"]).unwrap(), "23:30-00:30");
+        assert_eq!(f("backup-window", &[""]).unwrap(), "");
+        assert!(f("backup-window", &["03:00-03:30"])
+            .unwrap_err()
+            .contains("at least 60 minutes"));
+        assert!(f("backup-window", &["3:00-04:00"]).is_err());
+        assert!(f("backup-retention-days", &["36"]).is_err());
     }
 }

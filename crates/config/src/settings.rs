@@ -75,6 +75,15 @@ pub struct Settings {
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
     pub backup_target: String,
+    pub backup_window: String,
+    pub backup_retention_days: u64,
+    pub backup_manual_limit: u64,
+    pub backup_s3_endpoint: String,
+    pub backup_s3_region: String,
+    pub backup_s3_sse: String,
+    pub backup_part_size: u64,
+    pub backup_upload_concurrency: u64,
+    pub backup_on_shutdown: bool,
     pub enable_debug_command: String,
 }
 
@@ -160,6 +169,15 @@ impl Settings {
             zset_max_listpack_entries: u("zset-max-listpack-entries"),
             zset_max_listpack_value: u("zset-max-listpack-value"),
             backup_target: s("backup-target"),
+            backup_window: s("backup-window"),
+            backup_retention_days: u("backup-retention-days"),
+            backup_manual_limit: u("backup-manual-limit"),
+            backup_s3_endpoint: s("backup-s3-endpoint"),
+            backup_s3_region: s("backup-s3-region"),
+            backup_s3_sse: s("backup-s3-sse"),
+            backup_part_size: m("backup-part-size"),
+            backup_upload_concurrency: u("backup-upload-concurrency"),
+            backup_on_shutdown: b("backup-on-shutdown"),
             enable_debug_command: s("enable-debug-command"),
         }
     }

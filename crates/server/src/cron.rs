@@ -1,4 +1,5 @@
-//! The `hz` background thread: active expiry and client timeouts. A plain thread, not a
+//! The `hz` background thread: active expiry, client timeouts, save points and the
+//! backup schedule (which only queues work for the backup thread). A plain thread, not a
 //! tokio task, so a sweep never occupies a worker that should be serving commands.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,6 +62,7 @@ fn run(shared: Arc<Shared>, stop: Arc<AtomicBool>) {
             tracing::debug!("active expiry removed {expired} keys");
         }
         save_points(&shared, &settings);
+        snapkv_commands::backup::tick(&shared);
         if settings.timeout_secs > 0 {
             let now = snapkv_keyspace::clock::now_ms();
             let limit = settings.timeout_secs * 1000;

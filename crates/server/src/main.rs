@@ -40,6 +40,8 @@ Examples:
        ./snapkv-server --port 7777
        ./snapkv-server --port 7777 --save \"\" --maxmemory 1gb
        ./snapkv-server /etc/myredis.conf --loglevel verbose
+       ./snapkv-server --restore-from <backup-name|s3://bucket/key.rdb|path.rdb>
+           (seed the dataset from a verified backup before serving; fatal on failure)
 ";
 
 fn main() {
@@ -59,6 +61,7 @@ fn main() {
         }
         _ => {}
     }
+    let (restore_from, argv) = take_restore_from(argv);
     let (file, rest) = match argv.first() {
         Some(first) if !first.starts_with("--") => (Some(PathBuf::from(first)), &argv[1..]),
         _ => (None, &argv[..]),
@@ -76,6 +79,13 @@ fn main() {
     if let Err(e) = std::env::set_current_dir(&settings.dir) {
         eprintln!("Can't chdir to '{}': {e}", settings.dir);
         std::process::exit(1);
+    }
+    if let Some(source) = restore_from {
+        if let Err(e) = restore(&settings, &source) {
+            tracing::error!("{e}");
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
     }
     // io-threads 0 (the default) = one per core but one: measured on 2 cores with
     // benches/compare-redis.sh, one worker beat two at -P 1 (the spare core serves the
@@ -196,6 +206,64 @@ async fn run(shared: Arc<Shared>, workers: workers::SharedWorkers) -> i32 {
     }
     tracing::info!("snapkv is now ready to exit, bye bye...");
     code
+}
+
+/// Removes `--restore-from <source>` from the arguments (it is not a config directive).
+fn take_restore_from(mut argv: Vec<String>) -> (Option<String>, Vec<String>) {
+    match argv.iter().position(|a| a == "--restore-from") {
+        Some(i) if i + 1 < argv.len() => {
+            let source = argv.remove(i + 1);
+            argv.remove(i);
+            (Some(source), argv)
+        }
+        Some(_) => {
+            eprintln!("--restore-from needs a backup name, s3://bucket/key.rdb or a path");
+            std::process::exit(1);
+        }
+        None => (None, argv),
+    }
+}
+
+/// Seeds the data directory from a backup before anything is served: the source is
+/// fetched and verified (manifest checksums when there is one, the RDB footer always),
+/// then it replaces `dbfilename` (a previous file is kept as `<dbfilename>.before-restore`)
+/// and start-up loads it as usual. Any failure is fatal: never start empty.
+fn restore(settings: &snapkv_config::Settings, source: &str) -> Result<(), String> {
+    let target = if settings.backup_target.is_empty() {
+        "backups".to_string()
+    } else {
+        settings.backup_target.clone()
+    };
+    let dest = std::path::Path::new(&settings.dbfilename);
+    tracing::info!("Restoring from {source}");
+    let started = std::time::Instant::now();
+    let staged = PathBuf::from(format!("{}.restored", settings.dbfilename));
+    let fetched = snapkv_backup::restore::fetch(
+        source,
+        &target,
+        &snapkv_commands::s3_options(settings),
+        &staged,
+        &mut |_, _| {},
+    )
+    .map_err(|e| format!("Can't restore from '{source}': {e}; not starting"))?;
+    if dest.exists() {
+        let aside = format!("{}.before-restore", settings.dbfilename);
+        std::fs::rename(dest, &aside).map_err(|e| format!("Can't restore: {e}"))?;
+        tracing::warn!("The existing {} was moved to {aside}", settings.dbfilename);
+    }
+    std::fs::rename(&staged, dest).map_err(|e| format!("Can't restore: {e}"))?;
+    tracing::info!(
+        "Restored {} bytes from {} in {:.3} seconds (verified: {})",
+        fetched.bytes,
+        fetched.source,
+        started.elapsed().as_secs_f64(),
+        if fetched.manifest.is_some() {
+            "manifest size, CRC-64, SHA-256 and RDB checksum"
+        } else {
+            "RDB checksum"
+        }
+    );
+    Ok(())
 }
 
 /// Loads `dbfilename` from the data directory when it exists. A file that cannot be

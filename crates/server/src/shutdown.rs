@@ -1,6 +1,7 @@
 //! Graceful shutdown: on SIGTERM, SIGINT or SHUTDOWN, stop serving, close every client
 //! and return the exit code. A signal saves first when save points are configured (as
-//! Redis does); if that save fails the server keeps running, so no data is lost.
+//! Redis does); if that save fails the server keeps running, so no data is lost. With
+//! `backup-on-shutdown yes` a final backup is taken next (its failure is only logged).
 
 use std::sync::Arc;
 
@@ -64,6 +65,16 @@ pub async fn wait(shared: &Arc<Shared>, signals: &mut Signals) -> i32 {
                     tracing::error!("Error trying to save the DB, can't exit: {e}");
                     continue;
                 }
+            }
+        }
+        if shared.config.settings().backup_on_shutdown {
+            let s = shared.clone();
+            match tokio::task::spawn_blocking(move || snapkv_commands::backup::final_backup(&s))
+                .await
+            {
+                Ok(Ok(name)) => tracing::info!("Final backup {name} done"),
+                Ok(Err(e)) => tracing::error!("The final backup failed: {e}"),
+                Err(e) => tracing::error!("The final backup failed: {e}"),
             }
         }
         let closed = shared.clients.kill(|_| true);

@@ -67,6 +67,51 @@ pub fn start(
     }
 }
 
+/// Like [`start`], but the child streams the RDB into a pipe instead of a file: the
+/// returned file is the pipe's read end, which the caller must read to the end (the
+/// backup thread uploads it) before [`ForkChild::wait`]. Dropping it early makes the
+/// child's writes fail, and the child reports the error.
+pub fn start_stream(
+    locked: &mut Locked<'_>,
+    opts: WriteOptions,
+    used_mem: u64,
+) -> nix::Result<(ForkChild, std::fs::File)> {
+    let (rd, wr) = pipe()?;
+    let (data_rd, data_wr) = pipe()?;
+    let t = Instant::now();
+    // SAFETY: as in `start`.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            drop(rd);
+            drop(data_rd);
+            let mut report = std::fs::File::from(wr);
+            let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::from(data_wr));
+            let result = write_locked(locked, out, opts, used_mem)
+                .map_err(|e| e.to_string())
+                .and_then(|(mut out, s)| out.flush().map(|_| s).map_err(|e| e.to_string()));
+            let line = match &result {
+                Ok(s) => format!("ok {} {} {}\n", s.keys, s.bytes, private_dirty()),
+                Err(e) => format!("err 0 0 {} {e}\n", private_dirty()),
+            };
+            let _ = report.write_all(line.as_bytes());
+            // SAFETY: as in `start`.
+            unsafe { libc::_exit(i32::from(result.is_err())) }
+        }
+        ForkResult::Parent { child } => {
+            drop(wr);
+            drop(data_wr);
+            Ok((
+                ForkChild {
+                    pid: child,
+                    fork_usec: t.elapsed().as_micros() as u64,
+                    report: std::fs::File::from(rd),
+                },
+                std::fs::File::from(data_rd),
+            ))
+        }
+    }
+}
+
 fn child(
     locked: &mut Locked<'_>,
     dbfilename: &str,
