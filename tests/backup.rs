@@ -348,7 +348,8 @@ fn s3_faults_fail_the_backup_abort_the_upload_and_never_stall_serving() {
     let endpoint = proxy.endpoint();
     // The forkless engine fails first (cut uploads), then the fork engine (killed store).
     let mut args = s3_args("s3://snaps/p", &endpoint);
-    args.extend(["--snapshot-method", "forkless"]);
+    // A request to a store that died mid-answer gives up in seconds, not a minute.
+    args.extend(["--snapshot-method", "forkless", "--backup-s3-timeout", "5"]);
     let server = Server::snapkv(&args);
     let mut c = server.conn();
     fill(&mut c);

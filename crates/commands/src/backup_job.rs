@@ -38,6 +38,7 @@ struct StoreKey {
     sse: String,
     part_size: u64,
     concurrency: u64,
+    timeout: u64,
 }
 
 fn store_key(settings: &snapkv_config::Settings, target: Option<&str>) -> StoreKey {
@@ -57,6 +58,7 @@ fn store_key(settings: &snapkv_config::Settings, target: Option<&str>) -> StoreK
         sse: settings.backup_s3_sse.clone(),
         part_size: settings.backup_part_size,
         concurrency: settings.backup_upload_concurrency,
+        timeout: settings.backup_s3_timeout,
     }
 }
 
@@ -69,6 +71,7 @@ pub fn s3_options(settings: &snapkv_config::Settings) -> S3Options {
         sse: some(&settings.backup_s3_sse),
         part_size: settings.backup_part_size as usize,
         concurrency: settings.backup_upload_concurrency as usize,
+        timeout: std::time::Duration::from_secs(settings.backup_s3_timeout),
         ..Default::default()
     }
 }

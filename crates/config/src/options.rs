@@ -229,6 +229,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("backup-s3-sse", OptionKind::Str, ""),
     opt("backup-part-size", MEM, "8388608"),
     opt("backup-upload-concurrency", int(1, 64), "4"),
+    opt("backup-s3-timeout", int(1, 3600), "60"),
     opt("backup-on-shutdown", BOOL, "no"),
 ];
 

@@ -83,6 +83,8 @@ pub struct Settings {
     pub backup_s3_sse: String,
     pub backup_part_size: u64,
     pub backup_upload_concurrency: u64,
+    /// Seconds one S3 request attempt may take (3 attempts per request).
+    pub backup_s3_timeout: u64,
     pub backup_on_shutdown: bool,
     pub enable_debug_command: String,
 }
@@ -177,6 +179,7 @@ impl Settings {
             backup_s3_sse: s("backup-s3-sse"),
             backup_part_size: m("backup-part-size"),
             backup_upload_concurrency: u("backup-upload-concurrency"),
+            backup_s3_timeout: u("backup-s3-timeout"),
             backup_on_shutdown: b("backup-on-shutdown"),
             enable_debug_command: s("enable-debug-command"),
         }
