@@ -72,7 +72,6 @@ pub fn s3_options(settings: &snapkv_config::Settings) -> S3Options {
         part_size: settings.backup_part_size as usize,
         concurrency: settings.backup_upload_concurrency as usize,
         timeout: std::time::Duration::from_secs(settings.backup_s3_timeout),
-        ..Default::default()
     }
 }
 
