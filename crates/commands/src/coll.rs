@@ -190,3 +190,42 @@ pub fn numkeys(args: &[Bytes], at: usize) -> Result<&[Bytes], CommandError> {
     }
     Ok(&args[at + 1..at + 1 + n])
 }
+
+/// HRANDFIELD / ZRANDMEMBER's `key count [WITHVALUES|WITHSCORES]` (arguments after the
+/// key): a negative count may repeat elements.
+pub struct RandomCount {
+    pub count: usize,
+    pub uniq: bool,
+    pub with: bool,
+}
+
+pub fn random_count(args: &[Bytes], with_keyword: &str) -> Result<RandomCount, CommandError> {
+    let with = match args.len() {
+        3 => false,
+        4 if crate::args::is(&args[3], with_keyword) => true,
+        _ => return Err(CommandError::Syntax),
+    };
+    let l = crate::args::parse_i64(&args[2])?;
+    if l == i64::MIN {
+        return Err(CommandError::err(
+            "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        ));
+    }
+    let (count, uniq) = (l.unsigned_abs() as usize, l >= 0);
+    if with && count > (i64::MAX / 2) as usize {
+        return Err(CommandError::err("value is out of range"));
+    }
+    Ok(RandomCount { count, uniq, with })
+}
+
+/// The positions a random count picks from `size` elements, in reply order; `None`
+/// means the whole collection in its own order (a distinct count ≥ its size).
+pub fn random_picks(size: usize, rc: &RandomCount) -> Option<Vec<usize>> {
+    if !rc.uniq || rc.count == 1 {
+        Some((0..rc.count).map(|_| random_index(size)).collect())
+    } else if rc.count >= size {
+        None
+    } else {
+        Some(rand::seq::index::sample(&mut rand::rng(), size, rc.count).into_vec())
+    }
+}

@@ -240,29 +240,15 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         let i = coll::random_index(h.len());
         return Ok(h.nth(i).map_or(Reply::Nil, |(f, _)| bulk(f)));
     }
-    let withvalues = match args.len() {
-        3 => false,
-        4 if is(&args[3], "withvalues") => true,
-        _ => return Err(CommandError::Syntax),
-    };
-    let l = parse_i64(&args[2])?;
-    if l == i64::MIN {
-        return Err(CommandError::err(
-            "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
-    }
-    let (count, uniq) = (l.unsigned_abs() as usize, l >= 0);
-    if withvalues && count > (i64::MAX / 2) as usize {
-        return Err(CommandError::err("value is out of range"));
-    }
+    let rc = coll::random_count(args, "withvalues")?;
     let resp3 = ctx.client.resp == snapkv_protocol::RespVersion::Resp3;
     let Some(h) = read(ctx, &args[1])? else {
         return Ok(Reply::Array(vec![]));
     };
-    if count == 0 {
+    if rc.count == 0 {
         return Ok(Reply::Array(vec![]));
     }
-    let pick = |(f, v): (Item<'_>, Item<'_>), out: &mut Vec<Reply>| match (withvalues, resp3) {
+    let pick = |(f, v): (Item<'_>, Item<'_>), out: &mut Vec<Reply>| match (rc.with, resp3) {
         (false, _) => out.push(bulk(f)),
         (true, false) => {
             out.push(bulk(f));
@@ -270,18 +256,14 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         }
         (true, true) => out.push(Reply::Array(vec![bulk(f), bulk(v)])),
     };
-    let size = h.len();
     let mut out = Vec::new();
-    if !uniq || count == 1 {
-        for _ in 0..count {
-            pick(h.nth(coll::random_index(size)).expect("in range"), &mut out);
+    match coll::random_picks(h.len(), &rc) {
+        Some(picks) => {
+            for i in picks {
+                pick(h.nth(i).expect("in range"), &mut out);
+            }
         }
-    } else if count >= size {
-        h.iter().for_each(|p| pick(p, &mut out));
-    } else {
-        for i in rand::seq::index::sample(&mut rand::rng(), size, count) {
-            pick(h.nth(i).expect("in range"), &mut out);
-        }
+        None => h.iter().for_each(|p| pick(p, &mut out)),
     }
     Ok(Reply::Array(out))
 }

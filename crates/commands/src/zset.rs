@@ -587,35 +587,23 @@ fn range_reply(ctx: &mut Ctx, key: &[u8], r: Range, withscores: bool) -> Command
     Ok(scored_reply(select(z, &r), withscores, nested))
 }
 
-fn zrange(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let (r, ws) = parse_range(args, 2, RangeType::Auto, None, false)?;
-    range_reply(ctx, &args[1], r, ws)
+/// The read-only Z*RANGE* commands: one parse, one select; they differ in the range
+/// type and direction they start from.
+macro_rules! range_command {
+    ($name:ident, $ty:expr, $rev:expr) => {
+        fn $name(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+            let (r, ws) = parse_range(args, 2, $ty, $rev, false)?;
+            range_reply(ctx, &args[1], r, ws)
+        }
+    };
 }
 
-fn zrevrange(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let (r, ws) = parse_range(args, 2, RangeType::Rank, Some(true), false)?;
-    range_reply(ctx, &args[1], r, ws)
-}
-
-fn zrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let (r, ws) = parse_range(args, 2, RangeType::Score, Some(false), false)?;
-    range_reply(ctx, &args[1], r, ws)
-}
-
-fn zrevrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let (r, ws) = parse_range(args, 2, RangeType::Score, Some(true), false)?;
-    range_reply(ctx, &args[1], r, ws)
-}
-
-fn zrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let (r, ws) = parse_range(args, 2, RangeType::Lex, Some(false), false)?;
-    range_reply(ctx, &args[1], r, ws)
-}
-
-fn zrevrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let (r, ws) = parse_range(args, 2, RangeType::Lex, Some(true), false)?;
-    range_reply(ctx, &args[1], r, ws)
-}
+range_command!(zrange, RangeType::Auto, None);
+range_command!(zrevrange, RangeType::Rank, Some(true));
+range_command!(zrangebyscore, RangeType::Score, Some(false));
+range_command!(zrevrangebyscore, RangeType::Score, Some(true));
+range_command!(zrangebylex, RangeType::Lex, Some(false));
+range_command!(zrevrangebylex, RangeType::Lex, Some(true));
 
 fn zrangestore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let (r, _) = parse_range(args, 3, RangeType::Auto, None, true)?;
@@ -843,44 +831,24 @@ fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         let i = coll::random_index(z.len());
         return Ok(z.nth_any(i).map_or(Reply::Nil, |(m, _)| bulk(m)));
     }
-    let withscores = match args.len() {
-        3 => false,
-        4 if is(&args[3], "withscores") => true,
-        _ => return Err(CommandError::Syntax),
-    };
-    let l = parse_i64(&args[2])?;
-    if l == i64::MIN {
-        return Err(CommandError::err(
-            "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
-    }
-    let (count, uniq) = (l.unsigned_abs() as usize, l >= 0);
-    if withscores && count > (i64::MAX / 2) as usize {
-        return Err(CommandError::err("value is out of range"));
-    }
+    let rc = coll::random_count(args, "withscores")?;
     let nested = resp3(ctx);
     let Some(z) = read(ctx, &args[1])? else {
         return Ok(Reply::Array(vec![]));
     };
-    if count == 0 {
+    if rc.count == 0 {
         return Ok(Reply::Array(vec![]));
     }
-    let size = z.len();
     let own = |(m, s): (Item<'_>, f64)| (m.to_vec(), s);
-    let items: Vec<(Vec<u8>, f64)> = if !uniq || count == 1 {
-        (0..count)
-            .map(|_| own(z.nth_any(coll::random_index(size)).expect("in range")))
-            .collect()
-    } else if count >= size {
-        // The whole set, in the order Redis answers it (from the end).
-        z.iter().rev().map(own).collect()
-    } else {
-        rand::seq::index::sample(&mut rand::rng(), size, count)
+    let items: Vec<(Vec<u8>, f64)> = match coll::random_picks(z.len(), &rc) {
+        Some(picks) => picks
             .into_iter()
             .map(|i| own(z.nth_any(i).expect("in range")))
-            .collect()
+            .collect(),
+        // The whole set, in the order Redis answers it (from the end).
+        None => z.iter().rev().map(own).collect(),
     };
-    Ok(scored_reply(items, withscores, nested))
+    Ok(scored_reply(items, rc.with, nested))
 }
 
 // ---- ZUNION / ZINTER / ZDIFF ----
