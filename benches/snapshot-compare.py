@@ -146,8 +146,10 @@ def run(kind, method, args):
             time.sleep(0.01)
         duration = time.monotonic() - t0
         load.join()
-        status = info(port, "persistence").get("rdb_last_bgsave_status")
+        pinfo = info(port, "persistence")
+        status = pinfo.get("rdb_last_bgsave_status")
         return {
+            "delayed": (pinfo.get("snapshot_writes_delayed"), pinfo.get("snapshot_write_delay_usec")),
             "name": f"{kind}-{method}" if kind == "snapkv" else "redis",
             "rss_mb": base_rss / 1024,
             "growth_mb": (peak - base_rss) / 1024,
@@ -191,7 +193,9 @@ def main():
         print(f"{r['name']:18} {r['rss_mb']:7.0f} {r['unloaded_s']:7.2f} {r['duration_s']:7.2f} {r['growth_mb']:9.1f} "
               f"{100 * r['growth_mb'] / max(r['rss_mb'], 1):5.1f}% {b[0]:9.0f} {d[0]:9.0f} "
               f"{d[0] / b[0]:6.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
-              + ("" if r["status"] == "ok" else f"  (save status {r['status']})"))
+              + ("" if r["status"] == "ok" else f"  (save status {r['status']})")
+              + (f"  throttled writes {r['delayed'][0]}, {int(r['delayed'][1]) / 1000:.1f} ms total"
+                 if r["delayed"][0] is not None else ""))
 
 
 if __name__ == "__main__":
