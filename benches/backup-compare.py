@@ -20,21 +20,14 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, free_port, rss_kb  # noqa: E402
 REL = os.path.join(ROOT, "target", "release")
 MOTO = os.path.join(ROOT, "target", "s3-venv", "bin", "moto_server")
 AUTH = ("Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/"
         "aws4_request, SignedHeaders=host, Signature=00\r\n")
 ENV = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
            AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def http(port, method, path):
@@ -84,27 +77,6 @@ def field(text, name):
         if line.startswith(name + ":"):
             return line.split(":", 1)[1].strip()
     return ""
-
-
-def rss_kb(pid):
-    total = 0
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    except OSError:
-        pass
-    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    for k in kids:
-        try:
-            with open(f"/proc/{k}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Private_Dirty:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
 
 
 def wait_ready(port, proc, timeout=600):

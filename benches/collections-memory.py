@@ -14,21 +14,13 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, cli, free_port, info  # noqa: E402
 
 
 def resp(*args):
@@ -61,18 +53,9 @@ def generate(kind, n, path):
         f.write(b"".join(buf))
 
 
-def cli(port, *args):
-    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True)
-    return out.stdout.strip()
-
-
 def info_memory(port):
-    fields = {}
-    for line in cli(port, "INFO", "memory").splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            fields[k] = v.strip()
-    return int(fields["used_memory"]), int(fields["used_memory_rss"])
+    f = info(port, "memory")
+    return int(f["used_memory"]), int(f["used_memory_rss"])
 
 
 def wait_ready(port):

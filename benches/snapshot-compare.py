@@ -16,59 +16,14 @@ a small scale. Needs redis-server, redis-benchmark and redis-cli.
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def cli(port, *args):
-    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-def info(port, section):
-    fields = {}
-    for line in cli(port, "INFO", section).splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            fields[k] = v.strip()
-    return fields
-
-
-def rss_kb(pid):
-    """Memory the snapshot costs the machine, in KiB: the server's RSS plus what its fork
-    child copied (Private_Dirty; the child's shared pages are the parent's, not new)."""
-    total = 0
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    except OSError:
-        pass
-    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    for k in kids:
-        try:
-            with open(f"/proc/{k}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Private_Dirty:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, cli, free_port, info, rss_kb  # noqa: E402
 
 
 def fill(port, keys, size):
