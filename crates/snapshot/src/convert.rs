@@ -19,56 +19,26 @@ pub fn write_value<W: Write>(
     match value {
         Value::Str(s) => s.with_bytes(|b| w.write_string_entry(key, expire_ms, b)),
         Value::List(l) => w.write_list(key, expire_ms, l.iter().map(|e| e.as_slice())),
+        // The rdb writer walks a collection twice (counts first), so it takes cloneable
+        // iterators: `CloneIter` restarts a view's iteration when cloned.
         Value::HashPack(_) | Value::HashTable(_) => {
             let h = value.as_hash().expect("a hash");
-            let pairs = HashPairs(h);
-            w.write_hash(key, expire_ms, pairs.iter())
+            let pairs = CloneIter::new(move || h.iter().map(|(f, v)| (f.as_buf(), v.as_buf())));
+            w.write_hash(key, expire_ms, pairs)
         }
         Value::SetInts(_) | Value::SetTable(_) => {
             let s = value.as_set().expect("a set");
-            w.write_set(key, expire_ms, SetMembers(s).iter())
+            w.write_set(
+                key,
+                expire_ms,
+                CloneIter::new(move || s.iter().map(Item::as_buf)),
+            )
         }
         Value::ZSetPack(_) | Value::ZSetSkip(_) => {
             let z = value.as_zset().expect("a zset");
-            w.write_zset(key, expire_ms, ZMembers(z).iter())
+            let members = CloneIter::new(move || z.iter().map(|(m, s)| (m.as_buf(), s)));
+            w.write_zset(key, expire_ms, members)
         }
-    }
-}
-
-// The rdb writer walks a collection twice (counts first), so it takes cloneable
-// iterators; these wrappers make one from a view.
-struct HashPairs<'a>(snapkv_keyspace::types::HashRef<'a>);
-impl<'a> HashPairs<'a> {
-    fn iter(&self) -> impl Iterator<Item = (ItemBufA<'a>, ItemBufA<'a>)> + Clone + 'a {
-        let h = self.0;
-        CloneIter::new(move || {
-            h.iter()
-                .map(|(f, v)| (ItemBufA(f.as_buf()), ItemBufA(v.as_buf())))
-        })
-    }
-}
-
-struct SetMembers<'a>(snapkv_keyspace::types::SetRef<'a>);
-impl<'a> SetMembers<'a> {
-    fn iter(&self) -> impl Iterator<Item = ItemBufA<'a>> + Clone + 'a {
-        let s = self.0;
-        CloneIter::new(move || s.iter().map(|m| ItemBufA(m.as_buf())))
-    }
-}
-
-struct ZMembers<'a>(snapkv_keyspace::types::ZSetRef<'a>);
-impl<'a> ZMembers<'a> {
-    fn iter(&self) -> impl Iterator<Item = (ItemBufA<'a>, f64)> + Clone + 'a {
-        let z = self.0;
-        CloneIter::new(move || z.iter().map(|(m, s)| (ItemBufA(m.as_buf()), s)))
-    }
-}
-
-#[derive(Clone)]
-struct ItemBufA<'a>(snapkv_keyspace::types::ItemBuf<'a>);
-impl AsRef<[u8]> for ItemBufA<'_> {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_ref()
     }
 }
 
