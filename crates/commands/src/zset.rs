@@ -815,10 +815,8 @@ fn bzpopmax(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 
 /// A write left members at `key`: clients blocked in BZPOP*/BZMPOP on it may go on.
 fn signal(ctx: &mut Ctx, key: &[u8]) {
-    if ctx.shared.blocking.blocked_clients() > 0 {
-        let db = ctx.db();
-        ctx.shared.blocking.signal(db, key);
-    }
+    let db = ctx.db();
+    blocking::signal_written(ctx, db, key);
 }
 
 // ---- random ----
@@ -1073,29 +1071,21 @@ fn setop_store(ctx: &mut Ctx, args: &[Bytes], op: SetOp) -> CommandResult {
     Ok(Reply::Int(n))
 }
 
-fn zunion(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    setop_reply(ctx, args, SetOp::Union)
+/// ZUNION/ZINTER/ZDIFF and their STORE forms: one implementation each way.
+macro_rules! setop_command {
+    ($name:ident, $run:ident, $op:expr) => {
+        fn $name(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+            $run(ctx, args, $op)
+        }
+    };
 }
 
-fn zinter(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    setop_reply(ctx, args, SetOp::Inter)
-}
-
-fn zdiff(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    setop_reply(ctx, args, SetOp::Diff)
-}
-
-fn zunionstore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    setop_store(ctx, args, SetOp::Union)
-}
-
-fn zinterstore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    setop_store(ctx, args, SetOp::Inter)
-}
-
-fn zdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    setop_store(ctx, args, SetOp::Diff)
-}
+setop_command!(zunion, setop_reply, SetOp::Union);
+setop_command!(zinter, setop_reply, SetOp::Inter);
+setop_command!(zdiff, setop_reply, SetOp::Diff);
+setop_command!(zunionstore, setop_store, SetOp::Union);
+setop_command!(zinterstore, setop_store, SetOp::Inter);
+setop_command!(zdiffstore, setop_store, SetOp::Diff);
 
 fn zintercard(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let mut limit = 0usize;
