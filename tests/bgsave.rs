@@ -27,25 +27,9 @@ fn pipeline_mset(c: &mut Conn, start: usize, n: usize, tag: &str) {
     assert!(replies.iter().all(|r| *r == Value::Simple("OK".into())));
 }
 
-/// Waits for the running background save to end; returns INFO persistence then.
-fn bgsave_finished(c: &mut Conn) -> String {
-    let start = Instant::now();
-    loop {
-        let info = c.cmd(&["INFO", "persistence"]).as_str();
-        if info.contains("rdb_bgsave_in_progress:0") {
-            return info;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "BGSAVE did not finish"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Waits for the running background save, which must succeed.
 fn wait_bgsave(c: &mut Conn) {
-    let info = bgsave_finished(c);
+    let info = c.bgsave_finished();
     assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
 }
 
@@ -181,7 +165,7 @@ fn failed_bgsave_refuses_writes_until_a_save_succeeds() {
         c.cmd(&["BGSAVE"]),
         Value::Simple("Background saving started".into())
     );
-    let info = bgsave_finished(&mut c);
+    let info = c.bgsave_finished();
     assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
     let err = c.cmd(&["SET", "k", "w"]);
     assert!(
@@ -265,7 +249,7 @@ fn killing_the_fork_child_keeps_the_old_dump_and_removes_its_temp_file() {
         .args(["-9", &child])
         .status()
         .unwrap();
-    let info = bgsave_finished(&mut c);
+    let info = c.bgsave_finished();
     assert!(info.contains("rdb_last_bgsave_status:err"), "{info}");
     assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), old);
     let temps = temp_files(&dir);

@@ -262,18 +262,12 @@ fn point_in_time(method: &str) {
         c.cmd(&["BGSAVE"]),
         Value::Simple("Background saving started".into())
     );
-    loop {
-        let info = c.cmd(&["INFO", "persistence"]).as_str();
-        if info.contains("rdb_bgsave_in_progress:0") {
-            assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
-            assert!(
-                info.contains(&format!("rdb_last_bgsave_method:{method}")),
-                "{info}"
-            );
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let info = c.bgsave_finished();
+    assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+    assert!(
+        info.contains(&format!("rdb_last_bgsave_method:{method}")),
+        "{info}"
+    );
     std::thread::sleep(Duration::from_millis(100));
     stop.store(true, Ordering::Relaxed);
     let writes: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();

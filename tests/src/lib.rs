@@ -456,6 +456,23 @@ impl Conn {
             .unwrap_or_else(|e| Value::Error(format!("<io: {e}>")))
     }
 
+    /// Waits for the running background save to end (at most 60 s); returns INFO
+    /// persistence as it was then.
+    pub fn bgsave_finished(&mut self) -> String {
+        let start = Instant::now();
+        loop {
+            let info = self.cmd(&["INFO", "persistence"]).as_str();
+            if info.contains("rdb_bgsave_in_progress:0") {
+                return info;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "BGSAVE did not finish"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) {
         let mut out = Vec::new();
         encode_command(args, &mut out);
