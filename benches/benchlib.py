@@ -20,6 +20,65 @@ def cli(port, *args):
     return out.stdout.strip()
 
 
+class Client:
+    """One persistent RESP connection: polling INFO through it every few milliseconds
+    costs the machine far less than starting redis-cli each time, which on 2 cores
+    would steal CPU from the very server being measured."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.buf = b""
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+", b"-", b":"):
+            return rest.decode()
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(65536)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data.decode(errors="replace")
+        if kind == b"*":
+            return [self._reply() for _ in range(int(rest))]
+        raise ValueError(f"unexpected reply {line!r}")
+
+    def call(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+        return self._reply()
+
+    def info(self, section):
+        return parse_info(self.call("INFO", section))
+
+    def close(self):
+        self.sock.close()
+
+
+def parse_info(text):
+    fields = {}
+    for line in text.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields[k] = v.strip()
+    return fields
+
+
 def info(port, section):
     fields = {}
     for line in cli(port, "INFO", section).splitlines():
@@ -40,7 +99,14 @@ def rss_kb(pid):
                     total += int(line.split()[1])
     except OSError:
         pass
-    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    try:
+        # The children file lists a thread's children; fork children come from any thread.
+        kids = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids += f.read().split()
+    except OSError:
+        kids = []
     for k in kids:
         try:
             with open(f"/proc/{k}/smaps_rollup") as f:

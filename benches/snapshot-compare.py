@@ -2,9 +2,10 @@
 """Snapshots under write load: real redis-server BGSAVE vs snapkv's fork and forkless
 engines, in one run on the same machine.
 
-For each server: fill N keys of 500-byte values, then run a SET load (redis-benchmark,
-20 clients, random keys over the same key space) twice — once without a snapshot
-(baseline) and once with a BGSAVE started a moment in — and report the snapshot's
+For each server: fill N keys of 500-byte values, run a SET load (redis-benchmark, 20
+clients, random keys over the same key space) without a snapshot (baseline), take a
+BGSAVE with no load (the unloaded time), then run the load again with a BGSAVE started a
+moment in, and report the snapshot's
 duration, the peak memory growth (server RSS + fork child's copied pages) while it ran, and the
 write load's throughput and p50/p99/max latency.
 
@@ -23,7 +24,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, cli, free_port, info, rss_kb  # noqa: E402
+from benchlib import ROOT, Client, cli, free_port, info, rss_kb  # noqa: E402
 
 
 def fill(port, keys, size):
@@ -74,15 +75,18 @@ def run(kind, method, args):
                 break
             time.sleep(0.05)
         fill(port, args.keys, args.value_size)
+        requests = max(args.keys, 200000)
+        # The baseline load also rewrites the values the way the measured load will, so
+        # the unloaded snapshot below serialises the same data as the loaded one.
+        baseline = bench(port, args.keys, args.value_size, requests)
         base_rss = rss_kb(server.pid)
+        poll = Client(port)
         # The same snapshot with no load, for the "finishes within 2x" comparison.
         t0 = time.monotonic()
-        assert "started" in cli(port, "BGSAVE")
-        while info(port, "persistence").get("rdb_bgsave_in_progress") != "0":
+        assert "started" in poll.call("BGSAVE")
+        while poll.info("persistence").get("rdb_bgsave_in_progress") != "0":
             time.sleep(0.01)
         unloaded = time.monotonic() - t0
-        requests = max(args.keys, 200000)
-        baseline = bench(port, args.keys, args.value_size, requests)
 
         # The measured run: the load starts, a BGSAVE follows after a moment.
         result = {}
@@ -92,11 +96,11 @@ def run(kind, method, args):
         time.sleep(0.5)
         peak = base_rss
         t0 = time.monotonic()
-        reply = cli(port, "BGSAVE")
+        reply = poll.call("BGSAVE")
         assert "started" in reply, reply
         while True:
             peak = max(peak, rss_kb(server.pid))
-            if info(port, "persistence").get("rdb_bgsave_in_progress") == "0":
+            if poll.info("persistence").get("rdb_bgsave_in_progress") == "0":
                 break
             time.sleep(0.01)
         duration = time.monotonic() - t0

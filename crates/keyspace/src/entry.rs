@@ -13,6 +13,11 @@ pub struct Entry {
     /// LRU clock (seconds) in LRU mode, `ldt << 8 | counter` in LFU mode, as Redis's
     /// 24-bit `lru` field.
     pub lru: u32,
+    /// Low 32 bits of the snapshot epoch at which this entry was created or handed to a
+    /// running snapshot (fits the padding after `lru`). An entry equal to the running
+    /// snapshot's epoch is not part of that snapshot's walk: it was born after the cut,
+    /// or its value at the cut is already in the capture queue.
+    pub(crate) snap: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<Entry>() <= 64);
@@ -24,11 +29,19 @@ impl Entry {
             value,
             expire_at: expire_at.unwrap_or(0),
             lru,
+            snap: 0,
         }
     }
 
     pub fn expire_at(&self) -> Option<u64> {
         (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    /// Whether the snapshot cut at `epoch` still has to be given this entry (if its
+    /// segment has not been walked yet).
+    #[inline]
+    pub(crate) fn owed_to(&self, epoch: u64) -> bool {
+        self.snap != epoch as u32
     }
 
     pub fn is_expired(&self, now_ms: u64) -> bool {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use foldhash::fast::FixedState;
 use parking_lot::{Mutex, RwLock};
 
+use crate::entry::Entry;
 use crate::evict::EvictionPolicy;
 use crate::locked::Locked;
-use crate::segment::Segment;
 use crate::shard::{Shard, ShardStats};
 
 #[derive(Debug, Clone, Copy)]
@@ -33,10 +33,13 @@ pub struct Db {
     pub(crate) shards: Box<[Mutex<Shard>]>,
 }
 
-/// Called by a writer about to change a segment the running snapshot has not captured
-/// yet (the forkless engine's pre-write hook). Runs under the shard lock.
-pub trait SegmentCapture: Send + Sync {
-    fn capture(&self, db: usize, shard: usize, segment: &Segment);
+/// The forkless engine's pre-write hook: called, under the shard lock, with an entry as
+/// it was at the cut, just before a writer changes or removes it (or FLUSHDB/SWAPDB
+/// empties its segment) while the snapshot's walk has not reached its segment. Each
+/// entry reaches the snapshot exactly once: here, or through the walk
+/// ([`Keyspace::capture_segment`]).
+pub trait SnapshotCapture: Send + Sync {
+    fn capture(&self, db: usize, entry: &Entry);
 }
 
 /// A shard identified by database and index, for callers that walk shards one by one.
@@ -62,7 +65,7 @@ pub struct Keyspace {
     policy: AtomicU8,
     /// Keys sampled per eviction (`maxmemory-samples`).
     pub(crate) samples: AtomicU64,
-    pub(crate) capture: RwLock<Option<Arc<dyn SegmentCapture>>>,
+    pub(crate) capture: RwLock<Option<Arc<dyn SnapshotCapture>>>,
 }
 
 impl Keyspace {
@@ -173,12 +176,13 @@ impl Keyspace {
     }
 
     /// Starts a snapshot cut: every segment with `version` below the returned epoch is
-    /// "not yet captured".
+    /// "not yet walked", and in it every entry whose `snap` differs from the epoch is
+    /// owed to the snapshot.
     pub fn advance_epoch(&self) -> u64 {
         self.epoch.fetch_add(1, Ordering::AcqRel) + 1
     }
 
-    pub fn set_capture(&self, hook: Option<Arc<dyn SegmentCapture>>) {
+    pub fn set_capture(&self, hook: Option<Arc<dyn SnapshotCapture>>) {
         *self.capture.write() = hook;
     }
 
@@ -252,17 +256,28 @@ impl Keyspace {
 }
 
 impl Keyspace {
-    /// The forkless snapshot's iterator step: under the shard's lock, hands every segment
-    /// not yet captured at `epoch` to `f` and stamps it, so each segment is captured
-    /// exactly once (here, or by a writer's pre-write hook, whichever comes first).
-    pub fn capture_shard(&self, at: ShardRef, epoch: u64, mut f: impl FnMut(&Segment)) {
+    /// The forkless snapshot's walk step: under the shard's lock, hands every entry of
+    /// segment `si` still owed to the snapshot cut at `epoch` to `f` and stamps the
+    /// segment, so writers stop capturing there. Returns false once the shard has no
+    /// segment `si`. The lock is held for one segment (at most `SEGMENT_MAX` entries), not
+    /// a whole shard, so a writer never waits long behind the walk; segments born of
+    /// splits meanwhile are appended and reached later with their inherited version.
+    pub fn capture_segment(
+        &self,
+        at: ShardRef,
+        si: usize,
+        epoch: u64,
+        mut f: impl FnMut(&Entry),
+    ) -> bool {
         let mut shard = self.dbs[at.db].shards[at.shard].lock();
-        for seg in shard.segs.iter_mut() {
-            if seg.version < epoch {
-                f(seg);
-                seg.version = epoch;
-            }
+        let Some(seg) = shard.segs.get_mut(si) else {
+            return false;
+        };
+        if seg.version < epoch {
+            seg.iter().filter(|e| e.owed_to(epoch)).for_each(&mut f);
+            seg.version = epoch;
         }
+        true
     }
 }
 

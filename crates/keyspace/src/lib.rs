@@ -7,8 +7,9 @@
 //!   number of [`Shard`]s behind `parking_lot` mutexes, the global snapshot epoch and the
 //!   per-process hash seed.
 //! - [`Shard`] (`shard.rs`): an extendible-hashing directory over bounded
-//!   [`Segment`]s (`segment.rs`). A segment is the unit of snapshot copy-on-write and
-//!   carries a `version`; it splits in two when full.
+//!   [`Segment`]s (`segment.rs`). A segment is the unit of the snapshot walk and
+//!   carries a `version`; it splits in two when full. Copy-on-write is per entry: an
+//!   entry carries the epoch it was created or captured at.
 //! - [`Entry`], [`Value`], [`StrValue`], [`SmallBytes`]: what a key holds, laid out for
 //!   memory (inline small strings, integers as integers, expiry in the entry).
 //! - [`Locked`] (`locked.rs`): the shards one command holds, and every read and write of
@@ -45,7 +46,7 @@ mod tests;
 pub use crate::bytes::SmallBytes;
 pub use entry::Entry;
 pub use evict::{EvictOutcome, EvictionPolicy};
-pub use keyspace::{Db, Keyspace, KeyspaceConfig, KeyspaceStats, SegmentCapture, ShardRef};
+pub use keyspace::{Db, Keyspace, KeyspaceConfig, KeyspaceStats, ShardRef, SnapshotCapture};
 pub use locked::ShardView;
 pub use locked::{Locked, SetCondition, SetExpiry};
 pub use scan::ScanFilter;

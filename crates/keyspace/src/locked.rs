@@ -3,8 +3,8 @@
 //! Reads go through [`Locked::get`] (counts hits/misses, stamps LRU/LFU),
 //! [`Locked::get_notouch`] (counts, no stamp), [`Locked::lookup_write`] (stamps, no count)
 //! or [`Locked::peek`] (neither) — Redis's lookupKey flags; writes through [`Locked::get_mut`], [`Locked::insert`],
-//! [`Locked::remove`] and friends, which all run the write path: capture the segment for
-//! a running snapshot if it is behind the epoch, invalidate WATCHers, count a change.
+//! [`Locked::remove`] and friends, which all run the write path: hand the entry's old
+//! state to a running snapshot that still owes it, invalidate WATCHers, count a change.
 //! Every lookup first drops the key if it has expired (lazy expiry), through that same
 //! write path.
 
@@ -118,23 +118,29 @@ impl<'a> Locked<'a> {
         &mut self.guards[pos].1
     }
 
-    /// The segment for a write: captured first if a snapshot still needs its content.
-    fn seg_for_write<'s>(
-        ks: &Keyspace,
-        epoch: u64,
-        gid: u32,
-        shard: &'s mut Shard,
-        si: usize,
-    ) -> &'s mut Segment {
-        let seg = &mut shard.segs[si];
-        if seg.version < epoch {
-            if let Some(hook) = ks.capture.read().clone() {
-                let (db, s) = ks.split_id(gid);
-                hook.capture(db, s, seg);
-            }
-            seg.version = epoch;
+    /// Before a write changes `e`, which lives in a segment at `version`: a running
+    /// snapshot that still owes `e` gets it as it is now, and `e` is marked as given.
+    #[inline]
+    fn before_write(ks: &Keyspace, epoch: u64, gid: u32, version: u64, e: &mut Entry) {
+        if version < epoch && e.owed_to(epoch) {
+            Self::hand_over(ks, gid, e);
+            e.snap = epoch as u32;
         }
-        seg
+    }
+
+    /// After a write removed `e` from a segment at `version`.
+    #[inline]
+    fn after_remove(ks: &Keyspace, epoch: u64, gid: u32, version: u64, e: &Entry) {
+        if version < epoch && e.owed_to(epoch) {
+            Self::hand_over(ks, gid, e);
+        }
+    }
+
+    #[cold]
+    fn hand_over(ks: &Keyspace, gid: u32, e: &Entry) {
+        if let Some(hook) = ks.capture.read().as_ref() {
+            hook.capture(ks.split_id(gid).0, e);
+        }
     }
 
     /// Drops `key` if it has expired. Returns whether it is (still) present.
@@ -147,8 +153,11 @@ impl<'a> Locked<'a> {
             None => false,
             Some(e) if !e.is_expired(now) => true,
             Some(_) => {
-                let seg = Self::seg_for_write(ks, epoch, l.gid, shard, si);
-                seg.remove(l.hash, key, |e| ks.hash(&e.key));
+                let seg = &mut shard.segs[si];
+                let version = seg.version;
+                if let Some(e) = seg.remove(l.hash, key, |e| ks.hash(&e.key)) {
+                    Self::after_remove(ks, epoch, l.gid, version, &e);
+                }
                 shard.len -= 1;
                 shard.volatile -= 1;
                 shard.stats.expired += 1;
@@ -237,7 +246,10 @@ impl<'a> Locked<'a> {
             shard.touch_watched(key);
         }
         let si = shard.seg_index(l.dhash);
-        let e = Self::seg_for_write(ks, epoch, l.gid, shard, si).find_mut(l.hash, key)?;
+        let seg = &mut shard.segs[si];
+        let version = seg.version;
+        let e = seg.find_mut(l.hash, key)?;
+        Self::before_write(ks, epoch, l.gid, version, e);
         touch(e, policy, now);
         Some(e)
     }
@@ -268,9 +280,10 @@ impl<'a> Locked<'a> {
             shard.touch_watched(key);
         }
         let mut si = shard.seg_index(l.dhash);
-        let seg = Self::seg_for_write(ks, epoch, l.gid, shard, si);
-        let mut seg_volatile = seg.volatile;
+        let seg = &mut shard.segs[si];
+        let (mut seg_volatile, version) = (seg.volatile, seg.version);
         if let Some(e) = seg.find_mut(l.hash, key) {
+            Self::before_write(ks, epoch, l.gid, version, e);
             let at = match expiry {
                 SetExpiry::Clear => None,
                 SetExpiry::Keep => e.expire_at(),
@@ -299,6 +312,8 @@ impl<'a> Locked<'a> {
         });
         si = shard.seg_index(l.dhash);
         let mut entry = Entry::new(SmallBytes::new(key), value, at, 0);
+        // Born after any running snapshot's cut: never part of its walk.
+        entry.snap = epoch as u32;
         touch_new(&mut entry, policy, now);
         shard.segs[si].insert_new(l.hash, entry, |e| ks.hash(&e.key));
         shard.len += 1;
@@ -368,8 +383,10 @@ impl<'a> Locked<'a> {
         let (ks, epoch) = (self.ks, self.epoch);
         let shard = self.shard(l.gid);
         let si = shard.seg_index(l.dhash);
-        let e = Self::seg_for_write(ks, epoch, l.gid, shard, si)
-            .remove(l.hash, key, |e| ks.hash(&e.key))?;
+        let seg = &mut shard.segs[si];
+        let version = seg.version;
+        let e = seg.remove(l.hash, key, |e| ks.hash(&e.key))?;
+        Self::after_remove(ks, epoch, l.gid, version, &e);
         shard.len -= 1;
         if e.expire_at != 0 {
             shard.volatile -= 1;
@@ -391,11 +408,12 @@ impl<'a> Locked<'a> {
         let (ks, epoch) = (self.ks, self.epoch);
         let shard = self.shard(l.gid);
         let si = shard.seg_index(l.dhash);
-        let seg = Self::seg_for_write(ks, epoch, l.gid, shard, si);
-        let mut volatile = seg.volatile;
+        let seg = &mut shard.segs[si];
+        let (mut volatile, version) = (seg.volatile, seg.version);
         let Some(e) = seg.find_mut(l.hash, key) else {
             return false;
         };
+        Self::before_write(ks, epoch, l.gid, version, e);
         let was = e.expire_at != 0;
         Segment::set_expire(e, &mut volatile, at);
         seg.volatile = volatile;
@@ -581,9 +599,14 @@ impl ShardView<'_> {
         self.shard.len == 0
     }
 
+    /// Hands every entry a running snapshot still owes to it (before FLUSHDB/SWAPDB
+    /// takes the segments away) and stamps the segments.
     fn capture_all(&mut self, epoch: u64) {
-        for si in 0..self.shard.segs.len() {
-            Locked::seg_for_write(self.ks, epoch, self.gid, self.shard, si);
+        for seg in self.shard.segs.iter_mut().filter(|s| s.version < epoch) {
+            for e in seg.iter().filter(|e| e.owed_to(epoch)) {
+                Locked::hand_over(self.ks, self.gid, e);
+            }
+            seg.version = epoch;
         }
     }
 }

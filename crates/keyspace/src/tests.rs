@@ -1,6 +1,6 @@
 //! Keyspace behaviour across modules: splits, expiry, watchers, snapshot capture.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::*;
@@ -132,29 +132,59 @@ fn flush_and_swap() {
     assert_eq!(ks.dbsize(1), 1);
 }
 
-struct Counting(AtomicUsize);
-impl SegmentCapture for Counting {
-    fn capture(&self, _db: usize, _shard: usize, seg: &Segment) {
-        self.0.fetch_add(seg.len().max(1), Ordering::Relaxed);
+#[derive(Default)]
+struct Recording(parking_lot::Mutex<Vec<(usize, Vec<u8>, Vec<u8>)>>);
+impl SnapshotCapture for Recording {
+    fn capture(&self, db: usize, e: &Entry) {
+        let v = e.value.as_str().map(|s| s.to_vec()).unwrap_or_default();
+        self.0.lock().push((db, e.key.to_vec(), v));
     }
 }
 
 #[test]
-fn each_segment_is_captured_once_per_epoch() {
+fn each_entry_is_captured_once_per_epoch_with_its_value_at_the_cut() {
     let ks = ks();
     for i in 0..100 {
         put(&ks, 0, &format!("k{i}"), "v", SetExpiry::Clear);
     }
-    let hook = Arc::new(Counting(AtomicUsize::new(0)));
+    let hook = Arc::new(Recording::default());
     ks.set_capture(Some(hook.clone()));
-    ks.advance_epoch();
-    for _ in 0..3 {
-        for i in 0..100 {
-            put(&ks, 0, &format!("k{i}"), "w", SetExpiry::Clear);
+    let epoch = ks.advance_epoch();
+    for round in 0..3 {
+        for i in 0..50 {
+            put(
+                &ks,
+                0,
+                &format!("k{i}"),
+                &format!("w{round}"),
+                SetExpiry::Clear,
+            );
         }
     }
-    // 4 shards, one segment each: every entry captured exactly once.
-    assert_eq!(hook.0.load(Ordering::Relaxed), 100);
+    // Born after the cut: never owed to this snapshot.
+    put(&ks, 0, "new", "n", SetExpiry::Clear);
+    ks.lock_keys(0, [&b"k60"[..]]).remove(0, b"k60");
+    let mut captured = std::mem::take(&mut *hook.0.lock());
+    assert_eq!(captured.len(), 51);
+    assert!(captured.iter().all(|(db, _, v)| *db == 0 && v == b"v"));
+    // The walk hands over the rest, and nothing twice.
+    for at in ks.shard_refs().filter(|a| a.db == 0) {
+        let mut si = 0;
+        while ks.capture_segment(at, si, epoch, |e| {
+            captured.push((0, e.key.to_vec(), e.value.as_str().unwrap().to_vec()))
+        }) {
+            si += 1;
+        }
+    }
+    captured.sort();
+    let mut want: Vec<_> = (0..100)
+        .map(|i| (0, format!("k{i}").into_bytes(), b"v".to_vec()))
+        .collect();
+    want.sort();
+    assert_eq!(captured, want);
+    // Walked segments no longer capture.
+    put(&ks, 0, "k70", "x", SetExpiry::Clear);
+    assert!(hook.0.lock().is_empty());
 }
 
 #[test]

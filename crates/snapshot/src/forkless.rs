@@ -3,76 +3,73 @@
 //!
 //! - `start`: install the capture hook, then advance the epoch (in that order, so any
 //!   writer that sees the new epoch also finds the hook).
-//! - Writers about to change a segment still behind the epoch hand it to
-//!   [`Capture::capture`] under the shard lock: its entries are cloned (keys and large
-//!   strings are reference-counted, so this is a bounded copy of ≤ `SEGMENT_MAX`
-//!   entries) into a queue.
-//! - The snapshot thread walks every shard, capturing the segments nobody touched, and
-//!   serialises queued chunks as it goes. Each segment is serialised exactly once, so the
-//!   file equals the keyspace at the cut.
+//! - Copy-on-write is per entry. A writer about to change or remove an entry that the
+//!   snapshot still owes (its segment not yet walked, the entry not yet handed over)
+//!   clones it into [`Capture`]'s queue under the shard lock: one 64-byte entry, its key
+//!   and large values shared by reference count. Entries born after the cut are never
+//!   owed. So a write costs the snapshot one entry, whatever the segment size, and the
+//!   queue grows with the write rate, not with the dataset.
+//! - The snapshot thread walks every segment, one shard lock per segment (≤
+//!   `SEGMENT_MAX` entries cloned under it), and serialises the queue between segments,
+//!   so captured entries (and the old values they keep alive) are freed first. Each
+//!   entry is written exactly once, so the file equals the keyspace at the cut.
 //!
-//! The queue's memory is bounded by throttling writers (see `throttle.rs`): when it holds
-//! more than `snapshot-buffer-limit`, write commands are delayed asynchronously before
-//! they run. Not yet: serialising one huge value in chunks.
+//! The queue's memory — captured entries and the values only they keep alive — is bounded
+//! by throttling writers (see `throttle.rs`): when it holds more than half of
+//! `snapshot-buffer-limit`, write commands are delayed asynchronously before they run.
+//! Values are serialised straight into the sink's stream, never materialised whole, and
+//! a captured collection is shared, not copied, until a writer changes it.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use snapkv_keyspace::{Entry, Keyspace, Segment, SegmentCapture};
+use snapkv_keyspace::{Entry, Keyspace, SnapshotCapture};
 use snapkv_rdb::{WriteOptions, Writer};
 
 use crate::serialize::SaveStats;
 
-/// Captured segments waiting for the snapshot thread: (db, entries).
+/// Entries handed over by writers, waiting for the snapshot thread.
+#[derive(Default)]
+struct Queue {
+    entries: Vec<(usize, Entry)>,
+    bytes: u64,
+}
+
 #[derive(Default)]
 pub struct Capture {
-    queue: Mutex<Vec<(usize, Vec<Entry>)>>,
+    queue: Mutex<Queue>,
     /// Entries captured by writers (not by the walk): INFO's view of copy-on-write.
     pub captured_by_writers: AtomicU64,
-    pub queued_entries: AtomicU64,
-    /// Approximate bytes held by queued (captured, not yet written) entries: what
-    /// `snapshot-buffer-limit` bounds by throttling writers.
+    /// Approximate bytes the queue holds alive: what `snapshot-buffer-limit` bounds by
+    /// throttling writers.
     pub queued_bytes: AtomicU64,
 }
 
-/// Bytes an entry copy adds while it waits in the queue: the entry itself and any value
-/// bytes that had to be copied. Keys and string values on the heap are reference-counted
-/// and shared with the live keyspace, so capturing them copies nothing (measured: with
-/// 519k × 500 B values under write load, counting them made the throttle fire while the
-/// real growth stayed under 35 MB — and the delays were the worst tail latencies).
-/// Large collections are reference-counted too: a writer that then changes one copies
-/// it at that moment (not counted here).
+/// Memory a captured entry holds while it waits: the entry, and its value's heap —
+/// counted whole even when it is shared, because the writer that captured it is about
+/// to replace or change it, after which the queue's copy is the only one.
 fn entry_bytes(e: &Entry) -> u64 {
-    (std::mem::size_of::<Entry>() + e.value.capture_copy_size()) as u64
+    (std::mem::size_of::<(usize, Entry)>() + e.value.heap_size()) as u64
 }
 
-impl SegmentCapture for Capture {
-    fn capture(&self, db: usize, _shard: usize, segment: &Segment) {
-        let entries: Vec<Entry> = segment.iter().cloned().collect();
-        let bytes: u64 = entries.iter().map(entry_bytes).sum();
-        self.captured_by_writers
-            .fetch_add(entries.len() as u64, Ordering::Relaxed);
-        self.queued_entries
-            .fetch_add(entries.len() as u64, Ordering::Relaxed);
+impl SnapshotCapture for Capture {
+    fn capture(&self, db: usize, entry: &Entry) {
+        let bytes = entry_bytes(entry);
+        self.captured_by_writers.fetch_add(1, Ordering::Relaxed);
         self.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
-        self.queue.lock().push((db, entries));
+        let mut q = self.queue.lock();
+        q.entries.push((db, entry.clone()));
+        q.bytes += bytes;
     }
 }
 
 impl Capture {
-    fn take(&self) -> Vec<(usize, Vec<Entry>)> {
-        let chunks = std::mem::take(&mut *self.queue.lock());
-        let n: usize = chunks.iter().map(|(_, e)| e.len()).sum();
-        let bytes: u64 = chunks
-            .iter()
-            .flat_map(|(_, e)| e.iter())
-            .map(entry_bytes)
-            .sum();
-        self.queued_entries.fetch_sub(n as u64, Ordering::Relaxed);
-        self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
-        chunks
+    fn take(&self) -> Vec<(usize, Entry)> {
+        let q = std::mem::take(&mut *self.queue.lock());
+        self.queued_bytes.fetch_sub(q.bytes, Ordering::Relaxed);
+        q.entries
     }
 }
 
@@ -91,26 +88,29 @@ struct Out<'w, W: Write> {
 }
 
 impl<W: Write> Out<'_, W> {
-    fn chunk(
-        &mut self,
-        db: usize,
-        entries: &[Entry],
-        progress: &Progress,
-    ) -> snapkv_rdb::Result<()> {
-        for e in entries {
-            if e.is_expired(self.now_ms) {
-                continue;
-            }
-            if self.db != Some(db) {
-                self.w.select_db(db as u64)?;
-                self.db = Some(db);
-            }
-            crate::serialize::write_entry(self.w, e)?;
-            self.stats.keys += 1;
+    fn entry(&mut self, db: usize, e: &Entry) -> snapkv_rdb::Result<()> {
+        if e.is_expired(self.now_ms) {
+            return Ok(());
+        }
+        if self.db != Some(db) {
+            self.w.select_db(db as u64)?;
+            self.db = Some(db);
+        }
+        crate::serialize::write_entry(self.w, e)?;
+        self.stats.keys += 1;
+        Ok(())
+    }
+
+    /// Serialises what writers captured; their entries go first because each keeps an
+    /// old value alive.
+    fn drain(&mut self, capture: &Capture, progress: &Progress) -> snapkv_rdb::Result<()> {
+        let queued = capture.take();
+        for (db, e) in &queued {
+            self.entry(*db, e)?;
         }
         progress
             .keys_processed
-            .fetch_add(entries.len() as u64, Ordering::Relaxed);
+            .fetch_add(queued.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -133,6 +133,7 @@ pub fn run<W: Write>(
     opts: WriteOptions,
     progress: &Progress,
 ) -> snapkv_rdb::Result<(W, SaveStats)> {
+    let (wall0, cpu0) = (std::time::Instant::now(), thread_cpu());
     let result = (|| {
         let total: usize = (0..ks.databases()).map(|db| ks.dbsize(db)).sum();
         progress.keys_total.store(total as u64, Ordering::Relaxed);
@@ -145,18 +146,22 @@ pub fn run<W: Write>(
             now_ms: now,
             stats: SaveStats::default(),
         };
+        let mut walked: Vec<Entry> = Vec::new();
         for at in ks.shard_refs().collect::<Vec<_>>() {
-            let mut walked: Vec<Entry> = Vec::new();
-            ks.capture_shard(at, epoch, |seg| walked.extend(seg.iter().cloned()));
-            o.chunk(at.db, &walked, progress)?;
-            for (db, entries) in capture.take() {
-                o.chunk(db, &entries, progress)?;
+            let mut si = 0;
+            while ks.capture_segment(at, si, epoch, |e| walked.push(e.clone())) {
+                si += 1;
+                progress
+                    .keys_processed
+                    .fetch_add(walked.len() as u64, Ordering::Relaxed);
+                for e in walked.drain(..) {
+                    o.entry(at.db, &e)?;
+                }
+                o.drain(capture, progress)?;
             }
         }
-        // Every segment is stamped now; drain what writers captured last.
-        for (db, entries) in capture.take() {
-            o.chunk(db, &entries, progress)?;
-        }
+        // Every segment is stamped now: no writer captures any more.
+        o.drain(capture, progress)?;
         let stats = o.stats;
         let stats = SaveStats {
             bytes: w.bytes_written(),
@@ -165,5 +170,26 @@ pub fn run<W: Write>(
         Ok((w.finish()?, stats))
     })();
     ks.set_capture(None);
+    if let Ok((_, stats)) = &result {
+        tracing::info!(
+            "Forkless snapshot: {} keys, {} bytes in {:.2} s ({:.2} s of CPU; {} entries captured by writers)",
+            stats.keys,
+            stats.bytes,
+            wall0.elapsed().as_secs_f64(),
+            (thread_cpu() - cpu0).as_secs_f64(),
+            capture.captured_by_writers.load(Ordering::Relaxed),
+        );
+    }
     result
+}
+
+/// CPU time the calling thread has used.
+fn thread_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }

@@ -11,8 +11,8 @@
 //! - `load.rs`: [`load_file`] — start-up loading through the streaming RDB reader, with
 //!   progress for INFO's `loading_*` fields; expired keys dropped; a value type the
 //!   keyspace cannot hold yet stops the load with a clear error (never a silent drop).
-//! - `forkless.rs`: the forkless engine (epoch cut, `SegmentCapture` hook, background
-//!   walk and serialiser) — without its memory bound and throttling yet.
+//! - `forkless.rs`: the forkless engine (epoch cut, per-entry `SnapshotCapture` hook,
+//!   background walk and serialiser, memory bound by writer throttling).
 //! - `fork.rs`: the fork engine (lock all shards, `fork()`, the child serialises with
 //!   the held guards, reports over a pipe, `_exit`).
 //! - `policy.rs`: engine choice (`snapshot-method auto`): fork when the memory headroom
