@@ -132,8 +132,11 @@ fn flush_and_swap() {
     assert_eq!(ks.dbsize(1), 1);
 }
 
+/// (db, key, value) of each captured entry.
+type Captured = Vec<(usize, Vec<u8>, Vec<u8>)>;
+
 #[derive(Default)]
-struct Recording(parking_lot::Mutex<Vec<(usize, Vec<u8>, Vec<u8>)>>);
+struct Recording(parking_lot::Mutex<Captured>);
 impl SnapshotCapture for Recording {
     fn capture(&self, db: usize, e: &Entry) {
         let v = e.value.as_str().map(|s| s.to_vec()).unwrap_or_default();
