@@ -540,3 +540,105 @@ fn forkless_snapshot_equals_the_state_at_the_cut() {
 fn fork_snapshot_equals_the_state_at_the_cut() {
     equals_state_at_cut("fork");
 }
+
+/// Whether this kernel reports run-queue waits (the pace throttle's signal).
+fn run_queue_waits_reported() -> bool {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|t| t.split_whitespace().nth(1).map(str::to_string))
+        .is_some()
+}
+
+#[test]
+fn forkless_paces_writers_when_starved_of_cpu_and_still_finishes() {
+    if !run_queue_waits_reported() {
+        eprintln!("skipped: no /proc/thread-self/schedstat here, so no pace throttle");
+        return;
+    }
+    const KEYS: usize = 1_000_000;
+    let dir = temp_dir("pace");
+    // The memory bound is far away: only the pace throttle can fire.
+    let s = Server::start_in(
+        Kind::Snapkv,
+        &dir,
+        &[
+            "--snapshot-method",
+            "forkless",
+            "--snapshot-buffer-limit",
+            "4gb",
+            "--snapshot-throttle-max-delay",
+            "5",
+        ],
+    );
+    let mut c = s.conn();
+    let value = "v".repeat(100);
+    for start in (0..KEYS).step_by(10_000) {
+        let replies = c.pipeline(
+            (start..start + 10_000)
+                .map(|i| vec!["SET".to_string(), format!("k:{i}"), value.clone()]),
+        );
+        assert!(replies.iter().all(|r| *r == Value::Simple("OK".into())));
+    }
+    pipeline_mset(&mut c, 0, PAIRS, "init");
+    // One CPU for every server thread: saturating writers leave the snapshot thread
+    // about half of it, a projected 2x slowdown, unless writers are paced.
+    let pinned = std::process::Command::new("taskset")
+        .args(["-a", "-c", "-p", "0", &s.pid().to_string()])
+        .output()
+        .expect("taskset (util-linux)");
+    assert!(pinned.status.success(), "{pinned:?}");
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let stop = stop.clone();
+            let port = s.port;
+            std::thread::spawn(move || {
+                let mut c = Conn::connect(port).unwrap();
+                let mut round = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    pipeline_mset(
+                        &mut c,
+                        (round * 7919) % (PAIRS - 200),
+                        200,
+                        &format!("{w}.{round}"),
+                    );
+                    round += 1;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Value::Simple("Background saving started".into())
+    );
+    wait_bgsave(&mut c);
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let info = c.cmd(&["INFO", "persistence"]).as_str();
+    let field = |name: &str| -> u64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap()
+    };
+    let delayed = field("snapshot_writes_delayed:");
+    eprintln!(
+        "paced writes: {delayed}, {} us in all",
+        field("snapshot_write_delay_usec:")
+    );
+    assert!(delayed > 0, "no write was paced:\n{info}");
+    drop(c);
+    drop(s);
+    let loaded = Server::start_in(Kind::Snapkv, &dir, &[]);
+    let mut c = loaded.conn();
+    assert_eq!(check_pairs(&mut c), PAIRS);
+    assert_eq!(
+        c.cmd(&["DBSIZE"]).as_int(),
+        Some(KEYS as i64 + 2 * PAIRS as i64)
+    );
+    drop(loaded);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -363,8 +363,9 @@ fn is_redacted(args: &[Bytes], i: usize) -> bool {
     false
 }
 
-/// How long a write must wait for a forkless snapshot whose capture queue is over
-/// `snapshot-buffer-limit` (None: run now). The caller waits asynchronously.
+/// How long a write must wait for a forkless snapshot whose capture queue is over half
+/// of `snapshot-buffer-limit`, or which is falling behind its pace (None: run now). The
+/// caller waits asynchronously.
 pub fn throttle_wait(
     shared: &Shared,
     client: &ClientState,
@@ -374,18 +375,19 @@ pub fn throttle_wait(
     if !p.bgsave_in_progress.load(Ordering::Relaxed) {
         return None;
     }
-    let queued = p
-        .capture
-        .read()
-        .as_ref()?
-        .queued_bytes
-        .load(Ordering::Relaxed);
+    let guard = p.capture.read();
+    let capture = guard.as_ref()?;
     let s = &client.settings;
-    let d = snapkv_snapshot::throttle::delay(
-        queued,
+    let max = std::time::Duration::from_millis(s.snapshot_throttle_max_delay_ms);
+    let memory = snapkv_snapshot::throttle::delay(
+        capture.queued_bytes.load(Ordering::Relaxed),
         s.snapshot_buffer_limit,
-        std::time::Duration::from_millis(s.snapshot_throttle_max_delay_ms),
-    )?;
+        max,
+    );
+    let pace =
+        snapkv_snapshot::throttle::pace_delay(capture.pace_permille.load(Ordering::Relaxed), max);
+    drop(guard);
+    let d = memory.max(pace)?;
     let write =
         resolve(shared, args).is_ok_and(|(_, spec)| spec.has(flags::WRITE) || spec.name == "exec");
     if !write {

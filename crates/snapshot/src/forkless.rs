@@ -17,11 +17,13 @@
 //! The queue's memory — captured entries and the values only they keep alive — is bounded
 //! by throttling writers (see `throttle.rs`): when it holds more than half of
 //! `snapshot-buffer-limit`, write commands are delayed asynchronously before they run.
+//! Writers are also delayed while the snapshot thread is starved of CPU enough that it
+//! would take over 1.5× its unloaded time (the pace throttle), so it always finishes.
 //! Values are serialised straight into the sink's stream, never materialised whole, and
 //! a captured collection is shared, not copied, until a writer changes it.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -45,6 +47,9 @@ pub struct Capture {
     /// Approximate bytes the queue holds alive: what `snapshot-buffer-limit` bounds by
     /// throttling writers.
     pub queued_bytes: AtomicU64,
+    /// The pace throttle's level, in thousandths of `snapshot-throttle-max-delay`, set by
+    /// the snapshot thread when it falls behind (see `throttle.rs`).
+    pub pace_permille: AtomicU32,
 }
 
 /// Memory a captured entry holds while it waits: the entry, and its value's heap —
@@ -134,6 +139,7 @@ pub fn run<W: Write>(
     progress: &Progress,
 ) -> snapkv_rdb::Result<(W, SaveStats)> {
     let (wall0, cpu0) = (std::time::Instant::now(), thread_cpu());
+    let wait0 = crate::throttle::run_queue_wait();
     let result = (|| {
         let total: usize = (0..ks.databases()).map(|db| ks.dbsize(db)).sum();
         progress.keys_total.store(total as u64, Ordering::Relaxed);
@@ -147,10 +153,14 @@ pub fn run<W: Write>(
             stats: SaveStats::default(),
         };
         let mut walked: Vec<Entry> = Vec::new();
+        let mut pacer = crate::throttle::Pacer::new();
         for at in ks.shard_refs().collect::<Vec<_>>() {
             let mut si = 0;
             while ks.capture_segment(at, si, epoch, |e| walked.push(e.clone())) {
                 si += 1;
+                if let Some(p) = pacer.as_mut() {
+                    capture.pace_permille.store(p.tick(), Ordering::Relaxed);
+                }
                 progress
                     .keys_processed
                     .fetch_add(walked.len() as u64, Ordering::Relaxed);
@@ -161,6 +171,7 @@ pub fn run<W: Write>(
             }
         }
         // Every segment is stamped now: no writer captures any more.
+        capture.pace_permille.store(0, Ordering::Relaxed);
         o.drain(capture, progress)?;
         let stats = o.stats;
         let stats = SaveStats {
@@ -172,11 +183,14 @@ pub fn run<W: Write>(
     ks.set_capture(None);
     if let Ok((_, stats)) = &result {
         tracing::info!(
-            "Forkless snapshot: {} keys, {} bytes in {:.2} s ({:.2} s of CPU; {} entries captured by writers)",
+            "Forkless snapshot: {} keys, {} bytes in {:.2} s ({:.2} s of CPU, {:.2} s waiting for one; {} entries captured by writers)",
             stats.keys,
             stats.bytes,
             wall0.elapsed().as_secs_f64(),
             (thread_cpu() - cpu0).as_secs_f64(),
+            crate::throttle::run_queue_wait()
+                .zip(wait0)
+                .map_or(0.0, |(w, w0)| w.saturating_sub(w0).as_secs_f64()),
             capture.captured_by_writers.load(Ordering::Relaxed),
         );
     }
