@@ -4,17 +4,19 @@ engines, in one run on the same machine.
 
 For each server: fill N keys of 500-byte values, run a SET load (redis-benchmark, 20
 clients, random keys over the same key space) without a snapshot (baseline), take a
-BGSAVE with no load (the unloaded time), then run the load again with a BGSAVE started a
-moment in, and report the snapshot's
+BGSAVE with no load (the unloaded time), then run the load again with a BGSAVE started
+0.5 s in (sized to last about as long as the unloaded snapshot, so its latencies are those
+of writes during a snapshot; `--rounds N` repeats this and reports medians), and report the snapshot's
 duration, the peak memory growth (server RSS + fork child's copied pages) while it ran, and the
 write load's throughput and p50/p99/max latency.
 
-    benches/snapshot-compare.py [--scale 0.1] [--keys N] [--value-size 500]
+    benches/snapshot-compare.py [--scale 0.1] [--keys N] [--value-size 500] [--rounds 1]
 
 --scale 1.0 is the 1.73M-key (~1 GB RSS) dataset of the issue's anchor; CI-sized runs use
 a small scale. Needs redis-server, redis-benchmark and redis-cli.
 """
 import argparse
+import statistics
 import os
 import shutil
 import subprocess
@@ -88,35 +90,51 @@ def run(kind, method, args):
             time.sleep(0.01)
         unloaded = time.monotonic() - t0
 
-        # The measured run: the load starts, a BGSAVE follows after a moment.
-        result = {}
-        load = threading.Thread(target=lambda: result.setdefault(
-            "load", bench(port, args.keys, args.value_size, requests)))
-        load.start()
-        time.sleep(0.5)
-        peak = base_rss
-        t0 = time.monotonic()
-        reply = poll.call("BGSAVE")
-        assert "started" in reply, reply
-        while True:
-            peak = max(peak, rss_kb(server.pid))
-            if poll.info("persistence").get("rdb_bgsave_in_progress") == "0":
-                break
-            time.sleep(0.01)
-        duration = time.monotonic() - t0
-        load.join()
-        pinfo = info(port, "persistence")
-        status = pinfo.get("rdb_last_bgsave_status")
+        # The measured runs: the load starts, a BGSAVE follows 0.5 s in. The load is sized
+        # to last about as long as an unloaded snapshot, so its latencies are those of
+        # writes during the snapshot rather than diluted by a long tail of writes after it.
+        loaded_requests = max(20000, int(baseline[0] * (0.5 + unloaded)))
+        rounds = []
+        for _ in range(args.rounds):
+            result = {}
+            load = threading.Thread(target=lambda: result.setdefault(
+                "load", bench(port, args.keys, args.value_size, loaded_requests)))
+            load.start()
+            time.sleep(0.5)
+            peak = rss_kb(server.pid)
+            before = peak
+            t0 = time.monotonic()
+            reply = poll.call("BGSAVE")
+            assert "started" in reply, reply
+            while True:
+                peak = max(peak, rss_kb(server.pid))
+                if poll.info("persistence").get("rdb_bgsave_in_progress") == "0":
+                    break
+                time.sleep(0.01)
+            duration = time.monotonic() - t0
+            load.join()
+            pinfo = poll.info("persistence")
+            rounds.append({
+                "delayed": (pinfo.get("snapshot_writes_delayed"),
+                            pinfo.get("snapshot_write_delay_usec")),
+                "growth_mb": (peak - before) / 1024,
+                "duration_s": duration,
+                "status": pinfo.get("rdb_last_bgsave_status"),
+                "during": result["load"],
+            })
+        poll.close()
+        med = lambda xs: statistics.median(xs)  # noqa: E731
         return {
-            "delayed": (pinfo.get("snapshot_writes_delayed"), pinfo.get("snapshot_write_delay_usec")),
             "name": f"{kind}-{method}" if kind == "snapkv" else "redis",
             "rss_mb": base_rss / 1024,
-            "growth_mb": (peak - base_rss) / 1024,
-            "duration_s": duration,
             "unloaded_s": unloaded,
-            "status": status,
             "baseline": baseline,
-            "during": result["load"],
+            "growth_mb": med([r["growth_mb"] for r in rounds]),
+            "duration_s": med([r["duration_s"] for r in rounds]),
+            "status": ",".join(sorted({r["status"] for r in rounds})),
+            "during": tuple(med([r["during"][i] for r in rounds]) for i in range(4)),
+            "max_all": [r["during"][3] for r in rounds],
+            "delayed": rounds[-1]["delayed"],
         }
     finally:
         server.kill()
@@ -129,6 +147,8 @@ def main():
     p.add_argument("--scale", type=float, default=0.1)
     p.add_argument("--keys", type=int, default=0)
     p.add_argument("--value-size", type=int, default=500)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="loaded snapshots per server; the table shows medians")
     p.add_argument("--servers", default="redis,fork,forkless",
                    help="which of redis, fork, forkless to run")
     p.add_argument("--snapkv-arg", action="append", default=[],
@@ -144,7 +164,8 @@ def main():
     wanted = args.servers.split(",")
     rows = [run("redis", "bgsave", args)] if "redis" in wanted else []
     rows += [run("snapkv", m, args) for m in ("fork", "forkless") if m in wanted]
-    print(f"{args.keys} keys x {args.value_size} B; SET load: 20 clients, random keys")
+    print(f"{args.keys} keys x {args.value_size} B; SET load: 20 clients, random keys; "
+          f"medians of {args.rounds} loaded snapshot(s) per server")
     print(f"{'server':18} {'RSS MB':>7} {'idle s':>7} {'snap s':>7} {'peak +MB':>9} {'+%':>6} "
           f"{'base rps':>9} {'snap rps':>9} {'ratio':>6} {'p50':>6} {'p99':>6} {'max ms':>7} {'base p99/max':>13}")
     for r in rows:
@@ -154,7 +175,9 @@ def main():
               f"{d[0] / b[0]:6.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
               + ("" if r["status"] == "ok" else f"  (save status {r['status']})")
               + (f"  throttled writes {r['delayed'][0]}, {int(r['delayed'][1]) / 1000:.1f} ms total"
-                 if r["delayed"][0] is not None else ""))
+                 if r["delayed"][0] is not None else "")
+              + (f"  max per round {'/'.join(f'{m:.1f}' for m in r['max_all'])}"
+                 if len(r["max_all"]) > 1 else ""))
 
 
 if __name__ == "__main__":
