@@ -319,7 +319,7 @@ fn forkless_throttles_writers_when_its_queue_is_full_and_still_finishes() {
 }
 
 /// One writer's transaction `n`: deterministic changes to its own keys (sets, deletes,
-/// TTLs set and removed, keys that expire at once, a hash field, a list push), ending
+/// TTLs set and removed, keys that expire at once, a counter, a hash field, a list push), ending
 /// with `clock:{w} = n`. Replaying 1..=n on a model gives the writer's state after `n`.
 fn transaction(w: usize, n: usize) -> Vec<Vec<String>> {
     let k = |s: String| format!("w{w}:{s}");
@@ -352,6 +352,7 @@ fn transaction(w: usize, n: usize) -> Vec<Vec<String>> {
             "1".into(),
         ]);
     }
+    t.push(vec!["INCR".into(), k("c".into())]);
     t.push(vec![
         "HINCRBY".into(),
         k("h".into()),
@@ -393,6 +394,10 @@ fn model(w: usize, upto: usize) -> std::collections::BTreeMap<String, (String, b
                     if let Some(e) = m.get_mut(&cmd[1]) {
                         e.1 = false;
                     }
+                }
+                "INCR" => {
+                    let e = m.entry(cmd[1].clone()).or_insert(("0".into(), false));
+                    e.0 = (e.0.parse::<i64>().unwrap() + 1).to_string();
                 }
                 "HINCRBY" => *hash.entry(cmd[2].clone()).or_default() += 1,
                 "RPUSH" => list.push_back(cmd[2].clone()),

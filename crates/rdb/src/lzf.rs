@@ -33,6 +33,10 @@ impl Lzf {
 
     /// Compress `input`, appending to `out`, only if the result is at most `max_out` bytes.
     /// Returns the compressed length, or `None` (with `out` unchanged) when it does not pay.
+    ///
+    /// Speed matters here (a snapshot spends most of its CPU in this loop): literals are
+    /// copied in runs rather than byte by byte, matches are extended eight bytes at a
+    /// time, and after a match only its last two positions are hashed, as liblzf does.
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>, max_out: usize) -> Option<usize> {
         let n = input.len();
         if n < 4 || max_out == 0 || n > (u32::MAX as usize) / 4 {
@@ -47,11 +51,8 @@ impl Lzf {
         self.base = base + n as u32 + 1;
 
         let start = out.len();
-        let limit = start + max_out;
-        out.push(0); // control byte of the first literal run
-        let mut lit: usize = 0;
-        let mut ip: usize = 0;
-
+        let mut lit_start = 0;
+        let mut ip = 0;
         while ip + 2 < n {
             let h = hash(input[ip], input[ip + 1], input[ip + 2]);
             let slot = self.table[h];
@@ -59,23 +60,15 @@ impl Lzf {
             if slot >= base {
                 let r = (slot - base) as usize;
                 let off = ip - r - 1;
-                if off < MAX_OFF
-                    && input[r] == input[ip]
-                    && input[r + 1] == input[ip + 1]
-                    && input[r + 2] == input[ip + 2]
-                {
-                    let maxlen = (n - ip).min(MAX_REF);
-                    let mut len = 3;
-                    while len < maxlen && input[r + len] == input[ip + len] {
-                        len += 1;
-                    }
+                if off < MAX_OFF && input[r..r + 3] == input[ip..ip + 3] {
+                    let len = 3 + common_prefix(
+                        &input[r + 3..],
+                        &input[ip + 3..],
+                        (n - ip).min(MAX_REF) - 3,
+                    );
+                    emit_literals(out, &input[lit_start..ip]);
                     // len bytes match; the format stores len - 2.
                     let enc = len - 2;
-                    if out.len() + 3 + 1 > limit {
-                        out.truncate(start);
-                        return None;
-                    }
-                    close_literal(out, lit);
                     if enc < 7 {
                         out.push(((off >> 8) as u8) | ((enc as u8) << 5));
                     } else {
@@ -83,55 +76,29 @@ impl Lzf {
                         out.push((enc - 7) as u8);
                     }
                     out.push(off as u8);
-                    out.push(0); // next literal run's control byte
-                    lit = 0;
-                    // Seed the table with the positions inside the match for better ratios.
-                    let end = ip + len;
-                    ip += 1;
-                    while ip < end && ip + 2 < n {
-                        let h = hash(input[ip], input[ip + 1], input[ip + 2]);
-                        self.table[h] = base + ip as u32;
-                        ip += 1;
+                    if out.len() - start > max_out {
+                        out.truncate(start);
+                        return None;
                     }
-                    ip = end;
+                    ip += len;
+                    lit_start = ip;
+                    for p in ip.saturating_sub(2)..ip {
+                        if p + 2 < n {
+                            self.table[hash(input[p], input[p + 1], input[p + 2])] =
+                                base + p as u32;
+                        }
+                    }
                     continue;
                 }
             }
-            if out.len() + 1 + 1 > limit {
+            ip += 1;
+            // Literals cost at least their own length: give up as soon as they cannot fit.
+            if out.len() - start + (ip - lit_start) > max_out {
                 out.truncate(start);
                 return None;
             }
-            out.push(input[ip]);
-            ip += 1;
-            lit += 1;
-            if lit == MAX_LIT {
-                let pos = out.len() - lit - 1;
-                out[pos] = (MAX_LIT - 1) as u8;
-                out.push(0);
-                lit = 0;
-            }
         }
-        while ip < n {
-            if out.len() + 1 + 1 > limit {
-                out.truncate(start);
-                return None;
-            }
-            out.push(input[ip]);
-            ip += 1;
-            lit += 1;
-            if lit == MAX_LIT {
-                let pos = out.len() - lit - 1;
-                out[pos] = (MAX_LIT - 1) as u8;
-                out.push(0);
-                lit = 0;
-            }
-        }
-        if lit > 0 {
-            let pos = out.len() - lit - 1;
-            out[pos] = (lit - 1) as u8;
-        } else {
-            out.pop(); // the unused control byte
-        }
+        emit_literals(out, &input[lit_start..]);
         if out.len() - start > max_out {
             out.truncate(start);
             return None;
@@ -140,15 +107,31 @@ impl Lzf {
     }
 }
 
-/// Finish a pending literal run before a back reference: fill in its control byte, or drop
-/// the reserved control byte if the run is empty.
-fn close_literal(out: &mut Vec<u8>, lit: usize) {
-    if lit > 0 {
-        let pos = out.len() - lit - 1;
-        out[pos] = (lit - 1) as u8;
-    } else {
-        out.pop();
+/// Appends literal runs (a control byte `len - 1`, then up to `MAX_LIT` bytes each).
+#[inline]
+fn emit_literals(out: &mut Vec<u8>, lits: &[u8]) {
+    for run in lits.chunks(MAX_LIT) {
+        out.push((run.len() - 1) as u8);
+        out.extend_from_slice(run);
     }
+}
+
+/// How many leading bytes of `a` and `b` agree, up to `max`, compared a word at a time.
+#[inline]
+fn common_prefix(a: &[u8], b: &[u8], max: usize) -> usize {
+    let mut len = 0;
+    while len + 8 <= max {
+        let x = u64::from_le_bytes(a[len..len + 8].try_into().unwrap())
+            ^ u64::from_le_bytes(b[len..len + 8].try_into().unwrap());
+        if x != 0 {
+            return len + (x.trailing_zeros() / 8) as usize;
+        }
+        len += 8;
+    }
+    while len < max && a[len] == b[len] {
+        len += 1;
+    }
+    len
 }
 
 #[inline]

@@ -140,6 +140,7 @@ pub fn run<W: Write>(
 ) -> snapkv_rdb::Result<(W, SaveStats)> {
     let (wall0, cpu0) = (std::time::Instant::now(), thread_cpu());
     let wait0 = crate::throttle::run_queue_wait();
+    let mut pacer = crate::throttle::Pacer::new();
     let result = (|| {
         let total: usize = (0..ks.databases()).map(|db| ks.dbsize(db)).sum();
         progress.keys_total.store(total as u64, Ordering::Relaxed);
@@ -153,13 +154,12 @@ pub fn run<W: Write>(
             stats: SaveStats::default(),
         };
         let mut walked: Vec<Entry> = Vec::new();
-        let mut pacer = crate::throttle::Pacer::new();
         for at in ks.shard_refs().collect::<Vec<_>>() {
             let mut si = 0;
             while ks.capture_segment(at, si, epoch, |e| walked.push(e.clone())) {
                 si += 1;
                 if let Some(p) = pacer.as_mut() {
-                    capture.pace_permille.store(p.tick(), Ordering::Relaxed);
+                    capture.pace_permille.store(p.step(), Ordering::Relaxed);
                 }
                 progress
                     .keys_processed
@@ -183,7 +183,7 @@ pub fn run<W: Write>(
     ks.set_capture(None);
     if let Ok((_, stats)) = &result {
         tracing::info!(
-            "Forkless snapshot: {} keys, {} bytes in {:.2} s ({:.2} s of CPU, {:.2} s waiting for one; {} entries captured by writers)",
+            "Forkless snapshot: {} keys, {} bytes in {:.2} s ({:.2} s of CPU, {:.2} s waiting for one, {} priority switches; {} entries captured by writers)",
             stats.keys,
             stats.bytes,
             wall0.elapsed().as_secs_f64(),
@@ -191,6 +191,7 @@ pub fn run<W: Write>(
             crate::throttle::run_queue_wait()
                 .zip(wait0)
                 .map_or(0.0, |(w, w0)| w.saturating_sub(w0).as_secs_f64()),
+            pacer.as_ref().map_or(0, |p| p.switches),
             capture.captured_by_writers.load(Ordering::Relaxed),
         );
     }
