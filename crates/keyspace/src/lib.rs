@@ -50,7 +50,7 @@ pub use keyspace::{Db, Keyspace, KeyspaceConfig, KeyspaceStats, ShardRef, Snapsh
 pub use locked::ShardView;
 pub use locked::{Locked, SetCondition, SetExpiry};
 pub use scan::ScanFilter;
-pub use segment::Segment;
+pub use segment::{Segment, SEGMENT_MAX};
 pub use shard::Shard;
 pub use shard::ShardStats;
 pub use types::Limits;

@@ -29,6 +29,13 @@ use snapkv_keyspace::{Keyspace, KeyspaceConfig};
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read at its start-up. `background_thread`, as Redis's
+/// `jemalloc-bg-thread yes` default: dirty pages are purged by jemalloc's own thread,
+/// not inline in whichever thread frees (a snapshot thread at `SCHED_IDLE` must never
+/// hold an arena's purge lock while preempted).
+#[export_name = "_rjem_malloc_conf"]
+pub static MALLOC_CONF: &[u8] = b"background_thread:true\0";
+
 const USAGE: &str = "Usage: ./snapkv-server [/path/to/redis.conf] [options] [-]
        ./snapkv-server - (read config from stdin)
        ./snapkv-server -v or --version

@@ -27,10 +27,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use snapkv_keyspace::{Entry, Keyspace, SnapshotCapture};
+use snapkv_keyspace::{Entry, Keyspace, SnapshotCapture, SEGMENT_MAX};
 use snapkv_rdb::{WriteOptions, Writer};
 
 use crate::serialize::SaveStats;
+use crate::throttle::{holding_locks, Pacer};
 
 /// Entries handed over by writers, waiting for the snapshot thread.
 #[derive(Default)]
@@ -108,14 +109,25 @@ impl<W: Write> Out<'_, W> {
 
     /// Serialises what writers captured; their entries go first because each keeps an
     /// old value alive.
-    fn drain(&mut self, capture: &Capture, progress: &Progress) -> snapkv_rdb::Result<()> {
-        let queued = capture.take();
+    fn drain(
+        &mut self,
+        capture: &Capture,
+        progress: &Progress,
+        pacer: &mut Option<Pacer>,
+    ) -> snapkv_rdb::Result<()> {
+        let queued = holding_locks(pacer, || capture.take());
+        if queued.is_empty() {
+            return Ok(());
+        }
         for (db, e) in &queued {
             self.entry(*db, e)?;
         }
         progress
             .keys_processed
             .fetch_add(queued.len() as u64, Ordering::Relaxed);
+        // Captured entries hold the only copies of overwritten values: freeing them takes
+        // allocator locks the commands' threads share, so not at idle priority.
+        holding_locks(pacer, || drop(queued));
         Ok(())
     }
 }
@@ -140,10 +152,10 @@ pub fn run<W: Write>(
 ) -> snapkv_rdb::Result<(W, SaveStats)> {
     let (wall0, cpu0) = (std::time::Instant::now(), thread_cpu());
     let wait0 = crate::throttle::run_queue_wait();
-    let mut pacer = crate::throttle::Pacer::new();
+    let total: usize = (0..ks.databases()).map(|db| ks.dbsize(db)).sum();
+    progress.keys_total.store(total as u64, Ordering::Relaxed);
+    let mut pacer = Pacer::new();
     let result = (|| {
-        let total: usize = (0..ks.databases()).map(|db| ks.dbsize(db)).sum();
-        progress.keys_total.store(total as u64, Ordering::Relaxed);
         let mut w = Writer::new(out, opts)?;
         let now = snapkv_keyspace::clock::now_ms();
         w.write_default_aux((now / 1000) as i64, snapkv_keyspace::memory::used_memory())?;
@@ -153,10 +165,13 @@ pub fn run<W: Write>(
             now_ms: now,
             stats: SaveStats::default(),
         };
-        let mut walked: Vec<Entry> = Vec::new();
+        // Sized for a whole segment, so the walk never allocates under a shard lock.
+        let mut walked: Vec<Entry> = Vec::with_capacity(SEGMENT_MAX);
         for at in ks.shard_refs().collect::<Vec<_>>() {
             let mut si = 0;
-            while ks.capture_segment(at, si, epoch, |e| walked.push(e.clone())) {
+            while holding_locks(&mut pacer, || {
+                ks.capture_segment(at, si, epoch, |e| walked.push(e.clone()))
+            }) {
                 si += 1;
                 if let Some(p) = pacer.as_mut() {
                     capture.pace_permille.store(p.step(), Ordering::Relaxed);
@@ -167,12 +182,12 @@ pub fn run<W: Write>(
                 for e in walked.drain(..) {
                     o.entry(at.db, &e)?;
                 }
-                o.drain(capture, progress)?;
+                o.drain(capture, progress, &mut pacer)?;
             }
         }
         // Every segment is stamped now: no writer captures any more.
         capture.pace_permille.store(0, Ordering::Relaxed);
-        o.drain(capture, progress)?;
+        o.drain(capture, progress, &mut pacer)?;
         let stats = o.stats;
         let stats = SaveStats {
             bytes: w.bytes_written(),
@@ -180,6 +195,9 @@ pub fn run<W: Write>(
         };
         Ok((w.finish()?, stats))
     })();
+    // Back to normal priority before taking the hook's lock for writing.
+    let switches = pacer.as_ref().map_or(0, |p| p.switches);
+    drop(pacer);
     ks.set_capture(None);
     if let Ok((_, stats)) = &result {
         tracing::info!(
@@ -191,7 +209,7 @@ pub fn run<W: Write>(
             crate::throttle::run_queue_wait()
                 .zip(wait0)
                 .map_or(0.0, |(w, w0)| w.saturating_sub(w0).as_secs_f64()),
-            pacer.as_ref().map_or(0, |p| p.switches),
+            switches,
             capture.captured_by_writers.load(Ordering::Relaxed),
         );
     }

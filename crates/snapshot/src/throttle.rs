@@ -122,18 +122,45 @@ impl Pacer {
         self.level
     }
 
+    /// Runs `f` at normal priority. For work under locks that commands take (a shard,
+    /// the capture queue): a `SCHED_IDLE` thread preempted while holding one would wait
+    /// for every other thread on the machine, and the command waiting for the lock with
+    /// it (priority inversion; seen as 100+ ms stalls before this).
+    pub fn holding_locks<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        if !self.polite {
+            return f();
+        }
+        set_policy(libc::SCHED_OTHER);
+        let r = f();
+        set_policy(libc::SCHED_IDLE);
+        r
+    }
+
     fn set_polite(&mut self, polite: bool) {
         let policy = if polite {
             libc::SCHED_IDLE
         } else {
             libc::SCHED_OTHER
         };
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: changes only the calling thread's (pid 0) scheduling policy.
-        if unsafe { libc::sched_setscheduler(0, policy, &param) } == 0 {
+        if set_policy(policy) {
             self.polite = polite;
             self.switches += 1;
         }
+    }
+}
+
+/// Sets the calling thread's scheduling policy; false if the kernel refused.
+fn set_policy(policy: libc::c_int) -> bool {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: changes only the calling thread's (pid 0) scheduling policy.
+    unsafe { libc::sched_setscheduler(0, policy, &param) == 0 }
+}
+
+/// [`Pacer::holding_locks`] when there is a pacer; just `f` otherwise.
+pub fn holding_locks<R>(pacer: &mut Option<Pacer>, f: impl FnOnce() -> R) -> R {
+    match pacer {
+        Some(p) => p.holding_locks(f),
+        None => f(),
     }
 }
 
