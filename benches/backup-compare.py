@@ -21,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, free_port, rss_kb  # noqa: E402
+from benchlib import ROOT, Client, free_port, rss_kb  # noqa: E402
 REL = os.path.join(ROOT, "target", "release")
 MOTO = os.path.join(ROOT, "target", "s3-venv", "bin", "moto_server")
 AUTH = ("Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/"
@@ -43,35 +43,6 @@ def http(port, method, path):
     return out
 
 
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.f = self.s.makefile("rb")
-
-    def send(self, *args):
-        parts = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.s.sendall(b"".join(parts))
-
-    def read(self):
-        line = self.f.readline()
-        t, rest = line[:1], line[1:-2]
-        if t in (b"+", b":"):
-            return rest.decode()
-        if t == b"-":
-            raise RuntimeError(rest.decode())
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2].decode("latin-1")
-        raise RuntimeError(f"unexpected reply {line!r}")
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.read()
-
-
 def field(text, name):
     for line in text.splitlines():
         if line.startswith(name + ":"):
@@ -85,7 +56,7 @@ def wait_ready(port, proc, timeout=600):
         if proc.poll() is not None:
             sys.exit(f"server exited with {proc.returncode}")
         try:
-            if Conn(port).cmd("PING") == "PONG":
+            if Client(port).call("PING") == "PONG":
                 return
         except (OSError, RuntimeError):
             pass
@@ -131,7 +102,7 @@ def main():
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(server)
         wait_ready(port, server)
-        c = Conn(port)
+        c = Client(port)
         keys = a.mb * (1 << 20) // a.value_size
         block = os.urandom(1 << 20)
         t = time.time()
@@ -153,9 +124,9 @@ def main():
                 time.sleep(0.02)
         th = threading.Thread(target=sample)
         th.start()
-        c.cmd("BACKUP", "CREATE", "bench1")
+        c.call("BACKUP", "CREATE", "bench1")
         while True:
-            st = c.cmd("BACKUP", "STATUS")
+            st = c.call("BACKUP", "STATUS")
             if field(st, "backup_in_progress") == "0" and field(st, "backup_queued") == "0" \
                     and field(st, "backup_last_name") == "bench1":
                 break
@@ -186,7 +157,7 @@ def main():
         procs.append(seeded)
         while True:
             try:
-                if Conn(port2).cmd("DBSIZE") == str(keys):
+                if Client(port2).call("DBSIZE") == str(keys):
                     break
             except (OSError, RuntimeError):
                 pass

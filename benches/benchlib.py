@@ -41,7 +41,9 @@ class Client:
     def _reply(self):
         line = self._line()
         kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-", b":"):
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind in (b"+", b":"):
             return rest.decode()
         if kind == b"$":
             n = int(rest)
@@ -55,12 +57,20 @@ class Client:
             return [self._reply() for _ in range(int(rest))]
         raise ValueError(f"unexpected reply {line!r}")
 
-    def call(self, *args):
+    def send(self, *args):
+        """Sends one command without waiting (pipelining); `read` gets its reply."""
         out = [b"*%d\r\n" % len(args)]
         for a in args:
             a = a if isinstance(a, bytes) else str(a).encode()
             out.append(b"$%d\r\n%s\r\n" % (len(a), a))
         self.sock.sendall(b"".join(out))
+
+    def read(self):
+        """The next reply; an error reply raises RuntimeError."""
+        return self._reply()
+
+    def call(self, *args):
+        self.send(*args)
         return self._reply()
 
     def info(self, section):

@@ -28,6 +28,29 @@ fn pipeline_mset(c: &mut Conn, start: usize, n: usize, tag: &str) {
     assert!(replies.iter().all(|r| *r == Value::Simple("OK".into())));
 }
 
+/// `n` threads writing batches of `batch` pairs over the pair space until `stop`.
+fn mset_writers(
+    port: u16,
+    n: usize,
+    batch: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..n)
+        .map(|w| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut c = Conn::connect(port).unwrap();
+                let mut round = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let start = (round * 7919) % (PAIRS - batch);
+                    pipeline_mset(&mut c, start, batch, &format!("{w}.{round}"));
+                    round += 1;
+                }
+            })
+        })
+        .collect()
+}
+
 /// Waits for the running background save, which must succeed.
 fn wait_bgsave(c: &mut Conn) {
     let info = c.bgsave_finished();
@@ -279,23 +302,7 @@ fn forkless_throttles_writers_when_its_queue_is_full_and_still_finishes() {
         pipeline_mset(&mut c, 0, PAIRS, &format!("{round}{}", "y".repeat(100)));
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let stop = stop.clone();
-        let port = s.port;
-        std::thread::spawn(move || {
-            let mut c = Conn::connect(port).unwrap();
-            let mut round = 0;
-            while !stop.load(Ordering::Relaxed) {
-                pipeline_mset(
-                    &mut c,
-                    (round * 7919) % (PAIRS - 100),
-                    100,
-                    &format!("t{round}"),
-                );
-                round += 1;
-            }
-        })
-    };
+    let writers = mset_writers(s.port, 1, 100, &stop);
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(
         c.cmd(&["BGSAVE"]),
@@ -303,7 +310,9 @@ fn forkless_throttles_writers_when_its_queue_is_full_and_still_finishes() {
     );
     wait_bgsave(&mut c);
     stop.store(true, Ordering::Relaxed);
-    writer.join().unwrap();
+    for w in writers {
+        w.join().unwrap();
+    }
     let info = c.cmd(&["INFO", "persistence"]).as_str();
     let delayed: u64 = info
         .lines()
@@ -620,25 +629,7 @@ fn forkless_paces_writers_when_starved_of_cpu_and_still_finishes() {
         .expect("taskset (util-linux)");
     assert!(pinned.status.success(), "{pinned:?}");
     let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..2)
-        .map(|w| {
-            let stop = stop.clone();
-            let port = s.port;
-            std::thread::spawn(move || {
-                let mut c = Conn::connect(port).unwrap();
-                let mut round = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    pipeline_mset(
-                        &mut c,
-                        (round * 7919) % (PAIRS - 200),
-                        200,
-                        &format!("{w}.{round}"),
-                    );
-                    round += 1;
-                }
-            })
-        })
-        .collect();
+    let writers = mset_writers(s.port, 2, 200, &stop);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(
         c.cmd(&["BGSAVE"]),

@@ -174,7 +174,9 @@ pub fn run<W: Write>(
             }) {
                 si += 1;
                 if let Some(p) = pacer.as_mut() {
-                    capture.pace_permille.store(p.step(), Ordering::Relaxed);
+                    let done = progress.keys_processed.load(Ordering::Relaxed) as f64
+                        / total.max(1) as f64;
+                    capture.pace_permille.store(p.step(done), Ordering::Relaxed);
                 }
                 progress
                     .keys_processed

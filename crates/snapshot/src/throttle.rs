@@ -69,6 +69,8 @@ pub struct Pacer {
     start: Instant,
     wait0: Duration,
     last: Instant,
+    /// Run-queue wait at `last`, for the share of the CPU the thread got since.
+    last_wait: Duration,
     level: u32,
     polite: bool,
     /// Times the thread switched between polite and normal priority.
@@ -85,6 +87,7 @@ impl Pacer {
             start: now,
             wait0,
             last: now,
+            last_wait: wait0,
             level: 0,
             polite: false,
             switches: 0,
@@ -94,8 +97,13 @@ impl Pacer {
     }
 
     /// Updates the thread's priority and the writers' pace level (returned, in
-    /// thousandths of the maximum delay).
-    pub fn step(&mut self) -> u32 {
+    /// thousandths of the maximum delay). `done` is the fraction of the work done.
+    ///
+    /// Priority follows the ratio so far. Writers are paced on the *projected final*
+    /// ratio instead: the work left, at the CPU share the thread got over the last
+    /// period — so a polite start that fell behind, now caught up at normal priority, does
+    /// not make writers pay for it.
+    pub fn step(&mut self, done: f64) -> u32 {
         let now = Instant::now();
         let wall = now - self.start;
         if wall < PACE_GRACE {
@@ -114,10 +122,15 @@ impl Pacer {
         } else if !self.polite && ratio < POLITE_BELOW_RATIO {
             self.set_polite(true);
         }
-        if now - self.last >= PACE_PERIOD {
+        let period = now - self.last;
+        if period >= PACE_PERIOD {
+            let waited = wait.saturating_sub(self.last_wait);
+            let share = 1.0 - waited.as_secs_f64() / period.as_secs_f64();
             self.last = now;
+            self.last_wait = wait;
+            let projected = projected_ratio(wall.as_secs_f64(), busy, done, share);
             // Writers wait only once the thread already competes at normal priority.
-            self.level = next_level(self.level, if self.polite { 0.0 } else { ratio });
+            self.level = next_level(self.level, if self.polite { 0.0 } else { projected });
         }
         self.level
     }
@@ -145,6 +158,15 @@ impl Pacer {
         if set_policy(policy) {
             self.polite = polite;
             self.switches += 1;
+            tracing::debug!(
+                "snapshot thread {} after {:?}",
+                if polite {
+                    "polite (SCHED_IDLE)"
+                } else {
+                    "at normal priority"
+                },
+                self.start.elapsed()
+            );
         }
     }
 }
@@ -170,6 +192,19 @@ impl Drop for Pacer {
             self.set_polite(false);
         }
     }
+}
+
+/// The whole snapshot's slowdown against unloaded if the rest runs at `share` of a CPU:
+/// `busy` seconds did fraction `done` of the work, so it needs `busy / done` in all.
+/// Before 5% of the work there is too little to extrapolate from, and writers are not
+/// paced (at normal priority the thread gets its fair share, so it gets there).
+pub fn projected_ratio(wall: f64, busy: f64, done: f64, share: f64) -> f64 {
+    if done < 0.05 {
+        return 0.0;
+    }
+    let total_busy = busy / done.min(1.0);
+    let left = (total_busy - busy).max(0.0);
+    (wall + left / share.max(0.05)) / total_busy
 }
 
 /// One controller step: rise while the projected slowdown is over
@@ -213,6 +248,16 @@ mod tests {
         assert_eq!(level, 0);
         assert_eq!(pace_delay(0, ms(10)), None);
         assert_eq!(pace_delay(500, ms(10)), Some(ms(5)));
+    }
+
+    #[test]
+    fn projection_forgives_a_slow_start_that_is_caught_up() {
+        // 2 s so far, 1 s of it busy, half the work done: 2x so far. At a full CPU from
+        // now the rest takes 1 s: 3 s for 2 s of work, 1.5x. At a tenth of a CPU, 6x.
+        assert!((projected_ratio(2.0, 1.0, 0.5, 1.0) - 1.5).abs() < 1e-9);
+        assert!((projected_ratio(2.0, 1.0, 0.5, 0.1) - 6.0).abs() < 1e-9);
+        // Too early to extrapolate: no pacing.
+        assert_eq!(projected_ratio(2.0, 1.0, 0.01, 1.0), 0.0);
     }
 
     #[test]
