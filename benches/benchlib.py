@@ -98,17 +98,21 @@ def info(port, section):
     return fields
 
 
+def _proc_kb(path, field):
+    """The kB value of `field:` in a /proc file (0 if the file or field is missing)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def rss_kb(pid):
     """Memory a process costs the machine, in KiB: its RSS plus what its fork children
     copied (Private_Dirty; a child's shared pages are the parent's, not new)."""
-    total = 0
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    except OSError:
-        pass
     try:
         # The children file lists a thread's children; fork children come from any thread.
         kids = []
@@ -117,12 +121,5 @@ def rss_kb(pid):
                 kids += f.read().split()
     except OSError:
         kids = []
-    for k in kids:
-        try:
-            with open(f"/proc/{k}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Private_Dirty:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+    return _proc_kb(f"/proc/{pid}/status", "VmRSS") + sum(
+        _proc_kb(f"/proc/{k}/smaps_rollup", "Private_Dirty") for k in kids)

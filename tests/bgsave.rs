@@ -51,6 +51,24 @@ fn mset_writers(
         .collect()
 }
 
+/// A BGSAVE `lead` after `n` MSET writers start, which must succeed; the writers stop
+/// once it has. Returns INFO persistence.
+fn bgsave_under_writers(c: &mut Conn, port: u16, n: usize, batch: usize, lead: Duration) -> String {
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers = mset_writers(port, n, batch, &stop);
+    std::thread::sleep(lead);
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        Value::Simple("Background saving started".into())
+    );
+    wait_bgsave(c);
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    c.cmd(&["INFO", "persistence"]).as_str()
+}
+
 /// Waits for the running background save, which must succeed.
 fn wait_bgsave(c: &mut Conn) {
     let info = c.bgsave_finished();
@@ -301,19 +319,7 @@ fn forkless_throttles_writers_when_its_queue_is_full_and_still_finishes() {
     for round in 0..4 {
         pipeline_mset(&mut c, 0, PAIRS, &format!("{round}{}", "y".repeat(100)));
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers = mset_writers(s.port, 1, 100, &stop);
-    std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(
-        c.cmd(&["BGSAVE"]),
-        Value::Simple("Background saving started".into())
-    );
-    wait_bgsave(&mut c);
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.join().unwrap();
-    }
-    let info = c.cmd(&["INFO", "persistence"]).as_str();
+    let info = bgsave_under_writers(&mut c, s.port, 1, 100, Duration::from_millis(50));
     let delayed: u64 = info
         .lines()
         .find_map(|l| l.strip_prefix("snapshot_writes_delayed:"))
@@ -628,19 +634,7 @@ fn forkless_paces_writers_when_starved_of_cpu_and_still_finishes() {
         .output()
         .expect("taskset (util-linux)");
     assert!(pinned.status.success(), "{pinned:?}");
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers = mset_writers(s.port, 2, 200, &stop);
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(
-        c.cmd(&["BGSAVE"]),
-        Value::Simple("Background saving started".into())
-    );
-    wait_bgsave(&mut c);
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.join().unwrap();
-    }
-    let info = c.cmd(&["INFO", "persistence"]).as_str();
+    let info = bgsave_under_writers(&mut c, s.port, 2, 200, Duration::from_millis(200));
     let field = |name: &str| -> u64 {
         info.lines()
             .find_map(|l| l.strip_prefix(name))
