@@ -51,6 +51,22 @@ fn mset_writers(
         .collect()
 }
 
+/// A snapkv in `dir` that snapshots forkless with this buffer limit and maximum delay.
+fn forkless_server(dir: &std::path::Path, buffer_limit: &str, max_delay_ms: &str) -> Server {
+    Server::start_in(
+        Kind::Snapkv,
+        dir,
+        &[
+            "--snapshot-method",
+            "forkless",
+            "--snapshot-buffer-limit",
+            buffer_limit,
+            "--snapshot-throttle-max-delay",
+            max_delay_ms,
+        ],
+    )
+}
+
 /// A BGSAVE `lead` after `n` MSET writers start, which must succeed; the writers stop
 /// once it has. Returns INFO persistence.
 fn bgsave_under_writers(c: &mut Conn, port: u16, n: usize, batch: usize, lead: Duration) -> String {
@@ -303,18 +319,7 @@ fn killing_the_fork_child_keeps_the_old_dump_and_removes_its_temp_file() {
 #[test]
 fn forkless_throttles_writers_when_its_queue_is_full_and_still_finishes() {
     let dir = temp_dir("throttle");
-    let s = Server::start_in(
-        Kind::Snapkv,
-        &dir,
-        &[
-            "--snapshot-method",
-            "forkless",
-            "--snapshot-buffer-limit",
-            "64kb",
-            "--snapshot-throttle-max-delay",
-            "2",
-        ],
-    );
+    let s = forkless_server(&dir, "64kb", "2");
     let mut c = s.conn();
     for round in 0..4 {
         pipeline_mset(&mut c, 0, PAIRS, &format!("{round}{}", "y".repeat(100)));
@@ -605,18 +610,7 @@ fn forkless_paces_writers_when_starved_of_cpu_and_still_finishes() {
     const KEYS: usize = 1_000_000;
     let dir = temp_dir("pace");
     // The memory bound is far away: only the pace throttle can fire.
-    let s = Server::start_in(
-        Kind::Snapkv,
-        &dir,
-        &[
-            "--snapshot-method",
-            "forkless",
-            "--snapshot-buffer-limit",
-            "4gb",
-            "--snapshot-throttle-max-delay",
-            "5",
-        ],
-    );
+    let s = forkless_server(&dir, "4gb", "5");
     let mut c = s.conn();
     let value = "v".repeat(100);
     for start in (0..KEYS).step_by(10_000) {

@@ -17,8 +17,9 @@
 //! The queue's memory — captured entries and the values only they keep alive — is bounded
 //! by throttling writers (see `throttle.rs`): when it holds more than half of
 //! `snapshot-buffer-limit`, write commands are delayed asynchronously before they run.
-//! Writers are also delayed while the snapshot thread is starved of CPU enough that it
-//! would take over 1.5× its unloaded time (the pace throttle), so it always finishes.
+//! The snapshot thread runs at `SCHED_IDLE` while well ahead of its 2× schedule,
+//! competes normally when it falls behind, and only past that are writers delayed (the
+//! pace throttle), so it always finishes; see `throttle.rs::Pacer`.
 //! Values are serialised straight into the sink's stream, never materialised whole, and
 //! a captured collection is shared, not copied, until a writer changes it.
 
