@@ -8,6 +8,8 @@
 //! - `sink.rs`: [`FileSink`] — `temp-<pid>.rdb` in `dir`, fsync, rename over
 //!   `dbfilename`, fsync the directory; on any failure the old file stays and the temp
 //!   file is removed.
+//! - `direct.rs`: [`DirectFile`] — the file written with `O_DIRECT` where the file system
+//!   allows, so the snapshot's bytes skip the page cache (and its CPU and writeback).
 //! - `load.rs`: [`load_file`] — start-up loading through the streaming RDB reader, with
 //!   progress for INFO's `loading_*` fields; expired keys dropped; a value type the
 //!   keyspace cannot hold yet stops the load with a clear error (never a silent drop).
@@ -22,6 +24,7 @@
 //!   commands.
 
 pub mod convert;
+mod direct;
 pub mod fork;
 pub mod forkless;
 mod load;
@@ -30,6 +33,7 @@ mod serialize;
 mod sink;
 pub mod throttle;
 
+pub use direct::DirectFile;
 pub use load::{load_file, load_with, remove_stale_temp_files, LoadError, LoadStats};
 pub use serialize::{write_entry, write_locked, SaveStats};
 pub use sink::{FileSink, SinkError};

@@ -1,10 +1,12 @@
 //! [`FileSink`]: where a snapshot lands on disk, crash-safely. The stream goes to
 //! `temp-<pid>.rdb` in the data directory; only a complete, fsynced file is renamed over
 //! `dbfilename` (and the directory fsynced), so a crash or an error at any point leaves
-//! the previous dump intact. The temp file is removed on failure.
+//! the previous dump intact. The temp file is removed on failure. The file is a
+//! [`DirectFile`]: written around the page cache where the file system allows.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::fs::File;
+
+use crate::direct::DirectFile;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,27 +50,18 @@ impl FileSink {
     }
 
     /// Opens the temp file for writing.
-    pub fn open(&self) -> Result<BufWriter<File>, SinkError> {
-        let f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&self.temp)
-            .map_err(|err| SinkError::Open {
-                path: self.temp.display().to_string(),
-                dir: self.dir.display().to_string(),
-                err,
-            })?;
-        Ok(BufWriter::with_capacity(1 << 20, f))
+    pub fn open(&self) -> Result<DirectFile, SinkError> {
+        DirectFile::create(&self.temp).map_err(|err| SinkError::Open {
+            path: self.temp.display().to_string(),
+            dir: self.dir.display().to_string(),
+            err,
+        })
     }
 
     /// Makes the written temp file the dump: flush, fsync, rename, fsync the directory.
-    pub fn commit(&self, mut w: BufWriter<File>) -> Result<(), SinkError> {
+    pub fn commit(&self, w: DirectFile) -> Result<(), SinkError> {
         let result = (|| {
-            w.flush().map_err(SinkError::Write)?;
-            let f = w
-                .into_inner()
-                .map_err(|e| SinkError::Write(e.into_error()))?;
+            let f = w.finish().map_err(SinkError::Write)?;
             f.sync_all().map_err(SinkError::Write)?;
             drop(f);
             std::fs::rename(&self.temp, &self.target).map_err(|err| SinkError::Rename {
@@ -91,7 +84,7 @@ impl FileSink {
     /// with its result; success commits, any failure removes the temp file.
     pub fn write_with<T, E: std::fmt::Display>(
         &self,
-        write: impl FnOnce(BufWriter<File>) -> Result<(BufWriter<File>, T), E>,
+        write: impl FnOnce(DirectFile) -> Result<(DirectFile, T), E>,
     ) -> Result<T, String> {
         let out = self.open().map_err(|e| e.to_string())?;
         match write(out) {
