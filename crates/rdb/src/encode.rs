@@ -100,10 +100,23 @@ pub(crate) fn put_int(buf: &mut Vec<u8>, v: i64) {
     }
 }
 
+/// Strings at least this long count toward a run of incompressible values; shorter ones
+/// cost little to try.
+const LZF_PROBE_MIN: usize = 64;
+/// Incompressible strings in a row before the encoder starts skipping LZF attempts.
+const LZF_STREAK: u32 = 32;
+/// At most this many strings go uncompressed between two attempts.
+const LZF_MAX_SKIP: u32 = 63;
+
 /// The value encoder: options plus reusable scratch space (LZF table, listpack builder).
 pub struct Encoder {
     pub(crate) opts: WriteOptions,
     lzf: Lzf,
+    /// Long strings LZF failed to shrink, in a row.
+    lzf_misses: u32,
+    /// Long strings still to store without trying LZF, and the gap the last miss set.
+    lzf_skip: u32,
+    lzf_gap: u32,
     scratch: Vec<u8>,
     lp: ListpackBuilder,
     ints: Vec<i64>,
@@ -114,6 +127,9 @@ impl Encoder {
         Self {
             opts,
             lzf: Lzf::new(),
+            lzf_misses: 0,
+            lzf_skip: 0,
+            lzf_gap: 0,
             scratch: Vec::new(),
             lp: ListpackBuilder::new(),
             ints: Vec::new(),
@@ -126,6 +142,13 @@ impl Encoder {
 
     /// Append a string: integer encoding for short canonical integers, LZF when enabled,
     /// longer than 20 bytes and smaller (as `rdbSaveRawString` does), else raw.
+    ///
+    /// Unlike Redis, a run of incompressible long strings (already-compressed or random
+    /// payloads, common in caches) makes the encoder stop trying on every one: after
+    /// [`LZF_STREAK`] misses in a row it tries once per growing gap, up to one string in
+    /// [`LZF_MAX_SKIP`]` + 1`, and any success goes back to trying them all. A failed
+    /// attempt scans the whole string, and on such data it was the largest part of a
+    /// snapshot's CPU; the file is at most a few skipped strings larger than Redis's.
     pub(crate) fn put_string(&mut self, buf: &mut Vec<u8>, s: &[u8]) {
         if s.len() <= 11 {
             if let Some(v) = parse_i64_canonical(s) {
@@ -135,18 +158,35 @@ impl Encoder {
                 }
             }
         }
-        if self.opts.compression && s.len() > 20 {
+        if self.opts.compression && s.len() > 20 && !self.skip_lzf(s.len()) {
             self.scratch.clear();
             if let Some(clen) = self.lzf.compress(s, &mut self.scratch, s.len() - 4) {
+                (self.lzf_misses, self.lzf_gap) = (0, 0);
                 buf.push((LEN_ENCVAL << 6) | ENC_LZF);
                 put_len(buf, clen as u64);
                 put_len(buf, s.len() as u64);
                 buf.extend_from_slice(&self.scratch);
                 return;
             }
+            if s.len() >= LZF_PROBE_MIN {
+                self.lzf_misses += 1;
+                if self.lzf_misses >= LZF_STREAK {
+                    self.lzf_gap = (self.lzf_gap * 2 + 1).min(LZF_MAX_SKIP);
+                    self.lzf_skip = self.lzf_gap;
+                }
+            }
         }
         put_len(buf, s.len() as u64);
         buf.extend_from_slice(s);
+    }
+
+    /// Whether this string goes uncompressed without an attempt (see `put_string`).
+    fn skip_lzf(&mut self, len: usize) -> bool {
+        if len < LZF_PROBE_MIN || self.lzf_skip == 0 {
+            return false;
+        }
+        self.lzf_skip -= 1;
+        true
     }
 
     fn head<S: Sink>(&mut self, sink: &mut S, ty: u8, key: Option<&[u8]>) {
@@ -427,5 +467,52 @@ mod tests {
         e.opts.compression = false;
         e.put_string(&mut b, &[b'a'; 40]);
         assert_eq!(b[0], 40);
+    }
+
+    fn noise(seed: &mut u64, n: usize) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                *seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (*seed >> 56) as u8
+            })
+            .collect()
+    }
+
+    fn is_lzf(e: &mut Encoder, s: &[u8]) -> bool {
+        let mut b = Vec::new();
+        e.put_string(&mut b, s);
+        b[0] == 0xC3
+    }
+
+    #[test]
+    fn incompressible_runs_skip_lzf_until_data_compresses_again() {
+        let mut e = Encoder::new(WriteOptions::default());
+        let mut seed = 1;
+        let text = b"the same words again and again, the same words again and again".repeat(4);
+        // Mixed data never trips the skipping: every compressible string is compressed.
+        for i in 0..500 {
+            if i % 5 == 0 {
+                assert!(is_lzf(&mut e, &text), "mixed, string {i}");
+            } else {
+                assert!(!is_lzf(&mut e, &noise(&mut seed, 300)));
+            }
+        }
+        // A long incompressible run: compressible data after it is found again within
+        // one gap, and from then on every string is tried.
+        for _ in 0..10_000 {
+            assert!(!is_lzf(&mut e, &noise(&mut seed, 500)));
+        }
+        let late = (0..1000).position(|_| is_lzf(&mut e, &text)).unwrap();
+        assert!(late <= LZF_MAX_SKIP as usize, "found after {late} strings");
+        for i in 0..100 {
+            assert!(is_lzf(&mut e, &text), "after recovery, string {i}");
+        }
+        // Short strings are always tried, even mid-run.
+        for _ in 0..1000 {
+            is_lzf(&mut e, &noise(&mut seed, 500));
+        }
+        assert!(is_lzf(&mut e, &[b'z'; 40]));
     }
 }
