@@ -172,6 +172,28 @@ impl ValueType {
 }
 
 impl Value {
+    /// Where this value's own heap allocation starts (its `Arc` counts, if shared) and how
+    /// long it is, as far as that is known without reading it; `None` for inline values
+    /// and for those reached through a second pointer.
+    #[inline]
+    pub(crate) fn heap_span(&self) -> Option<(*const u8, usize)> {
+        // Arc's strong and weak counts sit just before the data.
+        const ARC_HEADER: usize = 16;
+        fn arc<T>(a: &Arc<T>) -> Option<(*const u8, usize)> {
+            let p = Arc::as_ptr(a).cast::<u8>().wrapping_sub(ARC_HEADER);
+            Some((p, ARC_HEADER + std::mem::size_of::<T>()))
+        }
+        match self {
+            Value::Str(StrValue::Bytes(SmallBytes::Heap(h))) => {
+                Some((h.as_ptr().wrapping_sub(ARC_HEADER), ARC_HEADER + h.len()))
+            }
+            Value::List(a) => arc(a),
+            Value::HashTable(a) => arc(a),
+            Value::SetTable(a) => arc(a),
+            Value::ZSetSkip(a) => arc(a),
+            _ => None,
+        }
+    }
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Str(_) => ValueType::String,

@@ -182,9 +182,15 @@ pub fn run<W: Write>(
                 progress
                     .keys_processed
                     .fetch_add(walked.len() as u64, Ordering::Relaxed);
-                for e in walked.drain(..) {
-                    o.entry(at.db, &e)?;
+                // Two values ahead is far enough for the loads to land before LZF reads
+                // them, near enough that they are still in cache then.
+                for i in 0..walked.len() {
+                    if let Some(next) = walked.get(i + 2) {
+                        next.prefetch(true);
+                    }
+                    o.entry(at.db, &walked[i])?;
                 }
+                walked.clear();
                 o.drain(capture, progress, &mut pacer)?;
             }
         }
