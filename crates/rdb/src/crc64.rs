@@ -1,20 +1,22 @@
 //! CRC-64 as Redis computes it (Jones polynomial, reflected, init 0), used for the RDB
 //! footer and DUMP payloads.
 
-use crc::{Crc, Table, CRC_64_REDIS};
+//!
+//! `crc-fast` folds with carry-less multiplication (PCLMULQDQ / PMULL) where the CPU has
+//! it: a snapshot checksums every byte it writes, and the `crc` crate's slice-by-16 tables
+//! (about 2.4 GB/s here) were a sixth of a forkless snapshot's CPU.
 
-// Slice-by-16 tables: about 5x faster than the default single table on large buffers.
-static CRC: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_REDIS);
+use crc_fast::{CrcAlgorithm, Digest};
 
 /// CRC-64 of one buffer.
 pub fn crc64(data: &[u8]) -> u64 {
-    CRC.checksum(data)
+    crc_fast::checksum(CrcAlgorithm::Crc64Redis, data)
 }
 
 /// Incremental CRC-64 for streamed data.
 #[derive(Clone)]
 pub struct Crc64 {
-    digest: crc::Digest<'static, u64, Table<16>>,
+    digest: Digest,
 }
 
 impl Default for Crc64 {
@@ -26,7 +28,7 @@ impl Default for Crc64 {
 impl Crc64 {
     pub fn new() -> Self {
         Self {
-            digest: CRC.digest(),
+            digest: Digest::new(CrcAlgorithm::Crc64Redis),
         }
     }
 
@@ -36,7 +38,7 @@ impl Crc64 {
 
     /// The CRC of everything fed so far (does not consume the state).
     pub fn value(&self) -> u64 {
-        self.digest.clone().finalize()
+        self.digest.finalize()
     }
 }
 
@@ -51,5 +53,37 @@ mod tests {
         c.update(b"1234");
         c.update(b"56789");
         assert_eq!(c.value(), 0xe9c6d914c4b8d9ca);
+    }
+
+    /// The SIMD path (long buffers, any split) agrees with a bit-at-a-time reference.
+    #[test]
+    fn long_buffers_match_the_bitwise_definition() {
+        fn bitwise(data: &[u8]) -> u64 {
+            // Jones polynomial, reflected.
+            const POLY: u64 = 0x95ac9329ac4bc9b5;
+            let mut crc = 0u64;
+            for &b in data {
+                crc ^= b as u64;
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 {
+                        (crc >> 1) ^ POLY
+                    } else {
+                        crc >> 1
+                    };
+                }
+            }
+            crc
+        }
+        let data: Vec<u8> = (0..100_003u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        for len in [0, 1, 15, 16, 17, 255, 256, 4096, 100_003] {
+            assert_eq!(crc64(&data[..len]), bitwise(&data[..len]), "len {len}");
+        }
+        let mut c = Crc64::new();
+        for piece in data.chunks(777) {
+            c.update(piece);
+        }
+        assert_eq!(c.value(), bitwise(&data));
     }
 }
