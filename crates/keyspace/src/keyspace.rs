@@ -14,7 +14,7 @@ use crate::shard::{Shard, ShardStats};
 
 /// How many entries ahead a walk prefetches: enough misses in flight to cover memory
 /// latency, few enough to stay within the core's fill buffers.
-const PREFETCH_AHEAD: usize = 8;
+const PREFETCH_AHEAD: usize = 16;
 
 #[derive(Debug, Clone, Copy)]
 pub struct KeyspaceConfig {

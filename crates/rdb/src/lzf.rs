@@ -10,6 +10,9 @@ const MAX_REF: usize = (1 << 8) + (1 << 3);
 /// Positions probed without a match before the search starts stepping over input (one
 /// more byte per step every this many probes), as LZ4's `skipTrigger`.
 const SKIP_TRIGGER: u32 = 5;
+/// Input scanned without a single match after which the string is taken to be
+/// incompressible: this many bytes, or an eighth of the string if that is more.
+const GIVE_UP_AFTER: usize = 128;
 
 /// Reusable LZF compressor.
 ///
@@ -43,6 +46,9 @@ impl Lzf {
     /// Where nothing matches, the search steps over input ever faster (LZ4's acceleration):
     /// random or already-compressed values fail in a third of the probes, while text, which
     /// matches every few bytes, keeps stepping one byte at a time. The decoder cannot tell.
+    /// A string with no repeat at all in its first [`GIVE_UP_AFTER`] bytes (or eighth) is
+    /// not compressed: random, encrypted or already-compressed data is high-entropy from
+    /// its first bytes, and such strings are what a cache is full of.
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>, max_out: usize) -> Option<usize> {
         let n = input.len();
         if n < 4 || max_out == 0 || n > (u32::MAX as usize) / 4 {
@@ -60,6 +66,7 @@ impl Lzf {
         let mut lit_start = 0;
         let mut ip = 0;
         let mut misses = 0u32;
+        let give_up = GIVE_UP_AFTER.max(n / 8);
         while ip + 2 < n {
             let h = hash(input[ip], input[ip + 1], input[ip + 2]);
             let slot = self.table[h];
@@ -101,6 +108,9 @@ impl Lzf {
             }
             ip += 1 + (misses >> SKIP_TRIGGER) as usize;
             misses += 1;
+            if lit_start == 0 && ip >= give_up {
+                return None;
+            }
             // Literals cost at least their own length: give up as soon as they cannot fit.
             if out.len() - start + (ip - lit_start) > max_out {
                 out.truncate(start);
@@ -234,6 +244,42 @@ mod tests {
         for n in 0..80 {
             roundtrip(&vec![b'x'; n]);
         }
+    }
+
+    /// Bytes from a 64-bit LCG's top bits: no exploitable repeats.
+    fn noise(n: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 56) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gives_up_on_strings_with_no_repeat_in_their_first_eighth() {
+        let mut lzf = Lzf::new();
+        let mut out = Vec::new();
+        for n in [200, 500, 5000, 100_000] {
+            assert_eq!(lzf.compress(&noise(n, 0), &mut out, n - 4), None, "{n}");
+            assert!(out.is_empty());
+        }
+        // A high-entropy head shorter than that does not stop compression of the rest,
+        // and literal runs between sparse matches survive the trip.
+        let mut data = noise(100, 1);
+        data.extend(b"{\"user\":\"name\",\"tags\":[\"a\",\"b\"]}".repeat(20));
+        for chunk in 0..20 {
+            data.extend(noise(70, chunk));
+            data.extend_from_slice(b"0123456789");
+        }
+        let n = lzf.compress(&data, &mut out, data.len() - 4).unwrap();
+        assert!(n < data.len() * 3 / 4, "{n} of {}", data.len());
+        let mut back = Vec::new();
+        assert!(decompress(&out, data.len(), &mut back));
+        assert_eq!(back, data);
     }
 
     #[test]
