@@ -8,7 +8,9 @@ BGSAVE with no load (the unloaded time), then run the load again with a BGSAVE s
 0.5 s in (sized to last about as long as the unloaded snapshot, so its latencies are those
 of writes during a snapshot; `--rounds N` repeats this and reports medians), and report the snapshot's
 duration, the peak memory growth (server RSS + fork child's copied pages) while it ran, and the
-write load's throughput and p50/p99/max latency.
+write load's throughput and p50/p99/max latency. Each loaded round is paired with the same load
+run just before it without a snapshot: "base" columns are those paired runs (medians), and the
+throughput ratio is the median of the per-round ratios.
 
     benches/snapshot-compare.py [--scale 0.1] [--keys N] [--value-size 500] [--rounds 1]
 
@@ -96,6 +98,10 @@ def run(kind, method, args):
         loaded_requests = max(20000, int(baseline[0] * (0.5 + unloaded)))
         rounds = []
         for _ in range(args.rounds):
+            # The same load without a snapshot right before each measured one: the ratio
+            # compares neighbours, not a loaded round with one baseline taken minutes ago
+            # (this machine's throughput drifts by 10% between runs).
+            paired = bench(port, args.keys, args.value_size, loaded_requests)
             result = {}
             load = threading.Thread(target=lambda: result.setdefault(
                 "load", bench(port, args.keys, args.value_size, loaded_requests)))
@@ -121,6 +127,7 @@ def run(kind, method, args):
                 "duration_s": duration,
                 "status": pinfo.get("rdb_last_bgsave_status"),
                 "during": result["load"],
+                "paired": paired,
             })
         poll.close()
         med = lambda xs: statistics.median(xs)  # noqa: E731
@@ -134,6 +141,9 @@ def run(kind, method, args):
             "status": ",".join(sorted({r["status"] for r in rounds})),
             "during": tuple(med([r["during"][i] for r in rounds]) for i in range(4)),
             "max_all": [r["during"][3] for r in rounds],
+            "ratio": med([r["during"][0] / r["paired"][0] for r in rounds]),
+            "ratios": [r["during"][0] / r["paired"][0] for r in rounds],
+            "paired": tuple(med([r["paired"][i] for r in rounds]) for i in range(4)),
             "delayed": rounds[-1]["delayed"],
         }
     finally:
@@ -169,14 +179,15 @@ def main():
     print(f"{'server':18} {'RSS MB':>7} {'idle s':>7} {'snap s':>7} {'peak +MB':>9} {'+%':>6} "
           f"{'base rps':>9} {'snap rps':>9} {'ratio':>6} {'p50':>6} {'p99':>6} {'max ms':>7} {'base p99/max':>13}")
     for r in rows:
-        b, d = r["baseline"], r["during"]
+        b, d = r["paired"], r["during"]
         print(f"{r['name']:18} {r['rss_mb']:7.0f} {r['unloaded_s']:7.2f} {r['duration_s']:7.2f} {r['growth_mb']:9.1f} "
               f"{100 * r['growth_mb'] / max(r['rss_mb'], 1):5.1f}% {b[0]:9.0f} {d[0]:9.0f} "
-              f"{d[0] / b[0]:6.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
+              f"{r['ratio']:6.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
               + ("" if r["status"] == "ok" else f"  (save status {r['status']})")
               + (f"  throttled writes {r['delayed'][0]}, {int(r['delayed'][1]) / 1000:.1f} ms total"
                  if r["delayed"][0] is not None else "")
               + (f"  max per round {'/'.join(f'{m:.1f}' for m in r['max_all'])}"
+                 f"  ratio per round {'/'.join(f'{x:.2f}' for x in r['ratios'])}"
                  if len(r["max_all"]) > 1 else ""))
 
 
