@@ -24,6 +24,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Asynchronously saves the database(s) to disk.", "1.0.0"),
 ];
 
+/// Where SAVE and BGSAVE write: `dbfilename` in the working directory (which is `dir`,
+/// as in Redis), synced as `rdb-save-incremental-fsync` says.
+fn file_sink(settings: &snapkv_config::Settings) -> FileSink {
+    FileSink::new(std::path::Path::new("."), &settings.dbfilename)
+        .incremental_fsync(settings.rdb_save_incremental_fsync)
+}
+
 /// The RDB writer options the configuration asks for (`rdbcompression`, `rdbchecksum`).
 /// The rdb encoder picks on-disk encodings with the same thresholds as the keyspace.
 pub fn write_options(settings: &snapkv_config::Settings) -> snapkv_rdb::WriteOptions {
@@ -46,8 +53,7 @@ pub fn save_locked(shared: &Shared, locked: &mut Locked<'_>) -> Result<SaveStats
     let settings = shared.config.settings();
     let opts = write_options(&settings);
     let used = snapkv_keyspace::memory::used_memory_now();
-    let stats = FileSink::new(std::path::Path::new("."), &settings.dbfilename)
-        .write_with(|out| write_locked(locked, out, opts, used))?;
+    let stats = file_sink(&settings).write_with(|out| write_locked(locked, out, opts, used))?;
     for db in 0..shared.keyspace.databases() {
         locked.for_each_shard(db, |v| v.shard.stats.dirty = 0);
     }
@@ -147,7 +153,7 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         let used = snapkv_keyspace::memory::used_memory_now();
         let forked = {
             let mut locked = shared.keyspace.lock_all();
-            snapkv_snapshot::fork::start(&mut locked, &settings.dbfilename, opts.clone(), used)
+            snapkv_snapshot::fork::start(&mut locked, &file_sink(&settings), opts.clone(), used)
         };
         match forked {
             Ok(child) => {
@@ -203,17 +209,9 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         .name("snapkv-bgsave".into())
         .spawn(move || {
             let s = &*me;
-            let result =
-                FileSink::new(std::path::Path::new("."), &settings.dbfilename).write_with(|out| {
-                    snapkv_snapshot::forkless::run(
-                        &s.keyspace,
-                        &capture,
-                        epoch,
-                        out,
-                        opts,
-                        &progress,
-                    )
-                });
+            let result = file_sink(&settings).write_with(|out| {
+                snapkv_snapshot::forkless::run(&s.keyspace, &capture, epoch, out, opts, &progress)
+            });
             s.persistence
                 .last_cow_entries
                 .store(capture.captured_by_writers.load(Relaxed), Relaxed);

@@ -26,6 +26,9 @@ use std::path::Path;
 const ALIGN: usize = 4096;
 /// Bytes per write: large enough that the device, not the syscall, sets the pace.
 pub const CHUNK: usize = 1 << 20;
+/// With `rdb-save-incremental-fsync`, buffered writes are synced every this many bytes
+/// (Redis's `REDIS_AUTOSYNC_BYTES`), so dirty pages never pile up into one long flush.
+const AUTOSYNC_BYTES: u64 = 4 << 20;
 
 #[repr(C, align(4096))]
 struct Block([u8; ALIGN]);
@@ -37,11 +40,17 @@ pub struct DirectFile {
     blocks: Box<[Block]>,
     len: usize,
     direct: bool,
+    /// Whether buffered writes are synced every [`AUTOSYNC_BYTES`]; and bytes since the last.
+    autosync: bool,
+    unsynced: u64,
+    syncs: u32,
 }
 
 impl DirectFile {
-    /// Creates (or truncates) `path` for writing.
-    pub fn create(path: &Path) -> io::Result<DirectFile> {
+    /// Creates (or truncates) `path` for writing. `autosync` is
+    /// `rdb-save-incremental-fsync`: it matters only if the file system refuses
+    /// `O_DIRECT` (direct writes leave no dirty pages behind).
+    pub fn create(path: &Path, autosync: bool) -> io::Result<DirectFile> {
         let mut opts = OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         let (file, direct) = match opts.clone().custom_flags(libc::O_DIRECT).open(path) {
@@ -55,12 +64,20 @@ impl DirectFile {
             blocks,
             len: 0,
             direct,
+            autosync,
+            unsynced: 0,
+            syncs: 0,
         })
     }
 
     /// Whether writes still bypass the page cache.
     pub fn is_direct(&self) -> bool {
         self.direct
+    }
+
+    /// How many incremental syncs buffered writing has done so far.
+    pub fn incremental_syncs(&self) -> u32 {
+        self.syncs
     }
 
     fn buf(&self) -> &[u8] {
@@ -93,6 +110,14 @@ impl DirectFile {
         let len = self.len;
         self.buf_mut().copy_within(n..len, 0);
         self.len -= n;
+        if self.autosync && !self.direct {
+            self.unsynced += n as u64;
+            if self.unsynced >= AUTOSYNC_BYTES {
+                self.file.sync_data()?;
+                self.unsynced = 0;
+                self.syncs += 1;
+            }
+        }
         Ok(())
     }
 
@@ -169,7 +194,7 @@ mod tests {
 
     fn roundtrip(dir: &Path, pieces: &[usize]) {
         let path = dir.join(format!("direct-{}.bin", pieces.iter().sum::<usize>()));
-        let mut f = DirectFile::create(&path).unwrap();
+        let mut f = DirectFile::create(&path, true).unwrap();
         let mut expect = Vec::new();
         for (i, &n) in pieces.iter().enumerate() {
             let data = pattern(n + i);
@@ -222,7 +247,7 @@ mod tests {
             .is_ok();
         let _ = std::fs::remove_file(&probe);
         let path = dir.join(format!("snapkv-direct-file-{}", std::process::id()));
-        let mut f = DirectFile::create(&path).unwrap();
+        let mut f = DirectFile::create(&path, true).unwrap();
         f.write_all(&pattern(3 * CHUNK + 10)).unwrap();
         assert_eq!(
             f.is_direct(),
@@ -235,5 +260,24 @@ mod tests {
             3 * CHUNK as u64 + 10
         );
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn buffered_writing_syncs_every_few_megabytes_when_asked() {
+        let dir = std::env::temp_dir();
+        for autosync in [true, false] {
+            let path = dir.join(format!(
+                "snapkv-direct-sync-{}-{autosync}",
+                std::process::id()
+            ));
+            let mut f = DirectFile::create(&path, autosync).unwrap();
+            f.set_direct(false).unwrap();
+            f.write_all(&pattern(10 << 20)).unwrap();
+            let want = if autosync { 2 } else { 0 };
+            assert_eq!(f.incremental_syncs(), want, "autosync {autosync}");
+            f.finish().unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), pattern(10 << 20));
+            std::fs::remove_file(&path).unwrap();
+        }
     }
 }

@@ -7,7 +7,6 @@
 
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
-use std::path::Path;
 use std::time::Instant;
 
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -40,7 +39,7 @@ pub struct ForkReport {
 /// Forks while `locked` holds every shard. Returns in the parent only.
 pub fn start(
     locked: &mut Locked<'_>,
-    dbfilename: &str,
+    sink: &FileSink,
     opts: WriteOptions,
     used_mem: u64,
 ) -> nix::Result<ForkChild> {
@@ -52,7 +51,7 @@ pub fn start(
     match unsafe { fork() }? {
         ForkResult::Child => {
             drop(rd);
-            let code = child(locked, dbfilename, opts, used_mem, wr);
+            let code = child(locked, sink, opts, used_mem, wr);
             // SAFETY: `_exit` ends the child without running the parent's atexit/drops.
             unsafe { libc::_exit(code) }
         }
@@ -114,14 +113,13 @@ pub fn start_stream(
 
 fn child(
     locked: &mut Locked<'_>,
-    dbfilename: &str,
+    sink: &FileSink,
     opts: WriteOptions,
     used_mem: u64,
     wr: OwnedFd,
 ) -> i32 {
     let mut report = std::fs::File::from(wr);
-    let result = FileSink::new(Path::new("."), dbfilename)
-        .write_with(|out| write_locked(locked, out, opts, used_mem));
+    let result = sink.write_with(|out| write_locked(locked, out, opts, used_mem));
     let cow = private_dirty();
     let (line, code) = match result {
         Ok(s) => (format!("ok {} {} {cow}\n", s.keys, s.bytes), 0),

@@ -29,10 +29,11 @@ pub enum SinkError {
     },
 }
 
+#[derive(Clone, Debug)]
 pub struct FileSink {
     dir: PathBuf,
-    temp: PathBuf,
     target: PathBuf,
+    autosync: bool,
 }
 
 impl FileSink {
@@ -40,19 +41,32 @@ impl FileSink {
     pub fn new(dir: &Path, dbfilename: &str) -> FileSink {
         FileSink {
             dir: dir.to_path_buf(),
-            temp: dir.join(format!("temp-{}.rdb", std::process::id())),
             target: dir.join(dbfilename),
+            autosync: true,
         }
+    }
+
+    /// `rdb-save-incremental-fsync` (on by default, as in Redis).
+    pub fn incremental_fsync(mut self, on: bool) -> FileSink {
+        self.autosync = on;
+        self
     }
 
     pub fn target(&self) -> &Path {
         &self.target
     }
 
+    /// `temp-<pid>.rdb` of the process that writes: a fork child stages in its own, which
+    /// the parent removes if the child dies (as Redis's `rdbRemoveTempFile`).
+    fn temp(&self) -> PathBuf {
+        self.dir.join(format!("temp-{}.rdb", std::process::id()))
+    }
+
     /// Opens the temp file for writing.
     pub fn open(&self) -> Result<DirectFile, SinkError> {
-        DirectFile::create(&self.temp).map_err(|err| SinkError::Open {
-            path: self.temp.display().to_string(),
+        let temp = self.temp();
+        DirectFile::create(&temp, self.autosync).map_err(|err| SinkError::Open {
+            path: temp.display().to_string(),
             dir: self.dir.display().to_string(),
             err,
         })
@@ -64,8 +78,9 @@ impl FileSink {
             let f = w.finish().map_err(SinkError::Write)?;
             f.sync_all().map_err(SinkError::Write)?;
             drop(f);
-            std::fs::rename(&self.temp, &self.target).map_err(|err| SinkError::Rename {
-                from: self.temp.display().to_string(),
+            let temp = self.temp();
+            std::fs::rename(&temp, &self.target).map_err(|err| SinkError::Rename {
+                from: temp.display().to_string(),
                 to: self.target.display().to_string(),
                 err,
             })?;
@@ -98,6 +113,6 @@ impl FileSink {
 
     /// Drops a failed attempt: the temp file goes, the previous dump stays.
     pub fn abort(&self) {
-        let _ = std::fs::remove_file(&self.temp);
+        let _ = std::fs::remove_file(self.temp());
     }
 }
