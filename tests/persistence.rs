@@ -75,6 +75,76 @@ fn save_then_restart_loads_everything() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Values of every compressibility: what LZF's shortcuts (skip after a run of
+/// incompressible strings, give up on a high-entropy head) decide must still come back
+/// byte for byte, in snapkv and in a real redis-server, through both background engines.
+#[test]
+fn strings_of_every_compressibility_survive_both_engines_and_real_redis() {
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect()
+    };
+    let json = br#"{"user":"someone","tags":["a","b","c"],"score":12.5}"#.repeat(40);
+    let mut values: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..200 {
+        values.push(noise(500)); // a long incompressible run
+    }
+    for i in 0..50 {
+        let mut v = noise(100 + i); // a random head, then text that compresses
+        v.extend_from_slice(&json);
+        values.push(v);
+        values.push(json[..200 + i].to_vec());
+        values.push(noise(300));
+    }
+    values.push(vec![b'x'; 100_000]);
+    values.push(noise(200_000));
+    for method in ["fork", "forkless"] {
+        let dir = temp_dir(&format!("lzf-{method}"));
+        {
+            let s = Server::start_in(Kind::Snapkv, &dir, &["--snapshot-method", method]);
+            let mut c = s.conn();
+            let sets = c.pipeline(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| vec![b"SET".to_vec(), format!("v{i}").into_bytes(), v.clone()]),
+            );
+            assert!(sets.iter().all(|r| *r == Value::Simple("OK".into())));
+            assert_eq!(
+                c.cmd(&["BGSAVE"]),
+                Value::Simple("Background saving started".into())
+            );
+            let info = c.bgsave_finished();
+            assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+        }
+        let out = Command::new("redis-check-rdb")
+            .arg(dir.join("dump.rdb"))
+            .output()
+            .expect("redis-check-rdb");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("RDB looks OK"),
+            "{method}: {out:?}"
+        );
+        for kind in [Kind::Snapkv, Kind::Redis] {
+            let s = Server::start_in(kind, &dir, &[]);
+            let mut c = s.conn();
+            let gets =
+                c.pipeline((0..values.len()).map(|i| vec!["GET".to_string(), format!("v{i}")]));
+            for (i, (got, want)) in gets.iter().zip(&values).enumerate() {
+                assert_eq!(got.as_bytes(), Some(&want[..]), "{method} {kind:?} v{i}");
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
 #[test]
 fn real_redis_dumps_load() {
     let dir = temp_dir("fromredis");
