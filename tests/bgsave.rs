@@ -555,14 +555,7 @@ fn equals_state_at_cut(method: &str) {
     drop(l);
     // The engine's file as written: redis-check-rdb accepts it, and a real redis-server
     // loads the same state at the cut.
-    let out = std::process::Command::new("redis-check-rdb")
-        .arg(dir.join("dump.rdb"))
-        .output()
-        .expect("redis-check-rdb");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("RDB looks OK"),
-        "{method}: {out:?}"
-    );
+    snapkv_e2e::assert_redis_check_rdb_ok(&dir.join("dump.rdb"), method);
     let in_redis = temp_dir("cut-redis");
     std::fs::copy(dir.join("dump.rdb"), in_redis.join("dump.rdb")).unwrap();
     let r = Server::start_in(Kind::Redis, &in_redis, &[]);

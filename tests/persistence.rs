@@ -60,14 +60,7 @@ fn save_then_restart_loads_everything() {
     let s = Server::start_in(Kind::Snapkv, &dir, &[]);
     check(&mut s.conn());
     // redis-check-rdb and a real redis-server accept the file too.
-    let out = Command::new("redis-check-rdb")
-        .arg(dir.join("dump.rdb"))
-        .output()
-        .expect("redis-check-rdb");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("RDB looks OK"),
-        "{out:?}"
-    );
+    snapkv_e2e::assert_redis_check_rdb_ok(&dir.join("dump.rdb"), "dump.rdb");
     drop(s);
     let r = Server::start_in(Kind::Redis, &dir, &[]);
     check(&mut r.conn());
@@ -124,14 +117,7 @@ fn strings_of_every_compressibility_survive_both_engines_and_real_redis() {
             let info = c.bgsave_finished();
             assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
         }
-        let out = Command::new("redis-check-rdb")
-            .arg(dir.join("dump.rdb"))
-            .output()
-            .expect("redis-check-rdb");
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains("RDB looks OK"),
-            "{method}: {out:?}"
-        );
+        snapkv_e2e::assert_redis_check_rdb_ok(&dir.join("dump.rdb"), method);
         for kind in [Kind::Snapkv, Kind::Redis] {
             let s = Server::start_in(kind, &dir, &[]);
             let mut c = s.conn();

@@ -200,6 +200,19 @@ pub fn redis_binary() -> PathBuf {
     panic!("redis-server not found in PATH: the differential tests need a real Redis 7.0 (apt-get install redis-server; tests/run.sh does it)");
 }
 
+/// Asserts that Redis's own `redis-check-rdb` accepts the file (`what` names it in the
+/// failure message).
+pub fn assert_redis_check_rdb_ok(file: &std::path::Path, what: &str) {
+    let out = std::process::Command::new("redis-check-rdb")
+        .arg(file)
+        .output()
+        .expect("redis-check-rdb (apt-get install redis-tools; tests/run.sh does it)");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("RDB looks OK"),
+        "{what}: {out:?}"
+    );
+}
+
 /// Names of the `temp-*.rdb` files of interrupted or running saves in `dir`.
 pub fn temp_files(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
