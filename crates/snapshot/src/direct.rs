@@ -280,4 +280,17 @@ mod tests {
             std::fs::remove_file(&path).unwrap();
         }
     }
+
+    /// A device that fails mid-write (`/dev/full`: ENOSPC) surfaces as an error from the
+    /// write that hit it or from `finish`, never as a silently short file.
+    #[test]
+    fn a_failing_device_is_an_error() {
+        let Ok(mut f) = DirectFile::create(Path::new("/dev/full"), true) else {
+            return; // no /dev/full here
+        };
+        let written = f.write_all(&pattern(3 * CHUNK + 5));
+        let finished = f.finish().map(|_| ());
+        let err = written.and(finished).expect_err("ENOSPC must surface");
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{err}");
+    }
 }
