@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""What any background CPU work costs a SET load on this machine, whatever the work is.
+
+Runs the snapshot benchmark's load (redis-benchmark SET, 20 clients, 500-byte values,
+random keys) against snapkv with no snapshot, once alone and once beside a CPU-bound
+spinner under each scheduling policy a snapshot thread could use, and prints the
+throughput against the paired run alone and the CPU the spinner got. The loss per core
+the spinner got is what a forkless snapshot of X CPU-seconds costs the load at best: it
+says how far snapshot CPU, rather than how it is scheduled, bounds the throughput ratio.
+
+    benches/background-cost.py [--rounds 3] [--requests 300000]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, cli, free_port  # noqa: E402
+
+POLICIES = {
+    "SCHED_IDLE": ["chrt", "-i", "0"],
+    "SCHED_IDLE cpu0": ["chrt", "-i", "0", "taskset", "-c", "0"],
+    "SCHED_IDLE cpu1": ["chrt", "-i", "0", "taskset", "-c", "1"],
+    "nice 19": ["nice", "-n", "19"],
+    "nice 0": [],
+}
+
+
+def bench(port, requests):
+    out = subprocess.run(
+        ["redis-benchmark", "-p", str(port), "-t", "set", "-c", "20", "-n", str(requests),
+         "-r", "1000000", "-d", "500", "--csv"], capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--requests", type=int, default=300000)
+    args = p.parse_args()
+    for tool in ("redis-benchmark", "redis-cli", "chrt", "taskset"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} not found")
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "snapkv-server"], cwd=ROOT,
+                   check=True, capture_output=True)
+    d = tempfile.mkdtemp(prefix="background-cost-")
+    port = free_port()
+    server = subprocess.Popen(
+        [os.path.join(ROOT, "target/release/snapkv-server"), "--port", str(port), "--bind",
+         "127.0.0.1", "--save", "", "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if cli(port, "PING") == "PONG":
+                break
+            time.sleep(0.05)
+        bench(port, args.requests)  # fill the key space
+        print(f"SET load, 20 clients, 500 B values; medians of {args.rounds} paired rounds")
+        print(f"{'spinner':18} {'alone rps':>10} {'beside rps':>10} {'ratio':>6} {'spinner cores':>14} {'loss per core':>14}")
+        for name, prefix in POLICIES.items():
+            ratios, cores = [], []
+            for _ in range(args.rounds):
+                alone = bench(port, args.requests)
+                spin = subprocess.Popen(prefix + ["python3", "-c", "while True: pass"])
+                time.sleep(0.3)
+                c0, t0 = cpu_seconds(spin.pid), time.monotonic()
+                beside = bench(port, args.requests)
+                c1, t1 = cpu_seconds(spin.pid), time.monotonic()
+                spin.kill()
+                spin.wait()
+                ratios.append(beside / alone)
+                cores.append((c1 - c0) / (t1 - t0))
+            r, c = statistics.median(ratios), statistics.median(cores)
+            print(f"{name:18} {alone:10.0f} {beside:10.0f} {r:6.2f} {c:14.2f} {(1 - r) / max(c, 0.01):14.2f}")
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
