@@ -52,6 +52,12 @@ impl Entry {
     /// entries from now: the line holding the `Arc` counts a clone bumps, or with `whole`
     /// all of a string's bytes (up to 4 KiB). A snapshot walks values nothing else has
     /// touched lately; without this its CPU went mostly to waiting for memory.
+    /// Where this entry's heap value starts, if it has one of its own (see `prefetch`).
+    #[inline]
+    pub(crate) fn value_start(&self) -> Option<*const u8> {
+        self.value.heap_span().map(|(p, _)| p)
+    }
+
     #[inline]
     pub fn prefetch(&self, whole: bool) {
         if let Some((start, len)) = self.value.heap_span() {
@@ -63,8 +69,9 @@ impl Entry {
     }
 }
 
+/// Asks the CPU to start loading the cache line at `p` (any address: a hint never faults).
 #[inline(always)]
-fn prefetch_line(p: *const u8) {
+pub(crate) fn prefetch_line(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it never faults and reads nothing the program sees,
     // whatever the address.

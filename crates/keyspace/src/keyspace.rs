@@ -12,10 +12,6 @@ use crate::evict::EvictionPolicy;
 use crate::locked::Locked;
 use crate::shard::{Shard, ShardStats};
 
-/// How many entries ahead a walk prefetches: enough misses in flight to cover memory
-/// latency, few enough to stay within the core's fill buffers.
-const PREFETCH_AHEAD: usize = 16;
-
 #[derive(Debug, Clone, Copy)]
 pub struct KeyspaceConfig {
     pub databases: usize,
@@ -273,23 +269,36 @@ impl Keyspace {
         epoch: u64,
         mut f: impl FnMut(&Entry),
     ) -> bool {
-        let mut shard = self.dbs[at.db].shards[at.shard].lock();
+        let lock = &self.dbs[at.db].shards[at.shard];
+        // First a look: where the owed values live. Their lines are then loaded all at
+        // once, with the lock released, so that the pass that bumps their counts under the
+        // lock finds them in cache. (A count bump is a locked instruction: done on cold
+        // lines one after another, each waited for its own miss, under the shard lock.)
+        let mut starts = Vec::new();
+        {
+            let shard = lock.lock();
+            let Some(seg) = shard.segs.get(si) else {
+                return false;
+            };
+            if seg.version >= epoch {
+                return true;
+            }
+            starts.reserve(seg.len());
+            starts.extend(
+                seg.iter()
+                    .filter(|e| e.owed_to(epoch))
+                    .filter_map(|e| e.value_start().map(|p| p as usize)),
+            );
+        }
+        for &p in &starts {
+            crate::entry::prefetch_line(p as *const u8);
+        }
+        let mut shard = lock.lock();
         let Some(seg) = shard.segs.get_mut(si) else {
             return false;
         };
         if seg.version < epoch {
-            // The clones' count bumps miss cache one after another; prefetching a few
-            // entries ahead overlaps the misses (this runs under the shard lock).
-            let mut ahead = seg.iter().skip(PREFETCH_AHEAD);
-            for e in seg.iter() {
-                if let Some(a) = ahead.next() {
-                    a.prefetch(false);
-                }
-                if e.owed_to(epoch) {
-                    f(e);
-                }
-            }
-            drop(ahead);
+            seg.iter().filter(|e| e.owed_to(epoch)).for_each(&mut f);
             seg.version = epoch;
         }
         true
