@@ -48,21 +48,20 @@ impl Entry {
         self.expire_at != 0 && self.expire_at <= now_ms
     }
 
-    /// Starts loading this entry's heap value into cache, for a walk that reaches it a few
-    /// entries from now: the line holding the `Arc` counts a clone bumps, or with `whole`
-    /// all of a string's bytes (up to 4 KiB). A snapshot walks values nothing else has
-    /// touched lately; without this its CPU went mostly to waiting for memory.
     /// Where this entry's heap value starts, if it has one of its own (see `prefetch`).
     #[inline]
     pub(crate) fn value_start(&self) -> Option<*const u8> {
         self.value.heap_span().map(|(p, _)| p)
     }
 
+    /// Starts loading this entry's heap value into cache (a string's bytes up to 4 KiB, a
+    /// collection's `Arc` block), for a walk that reaches it a few entries from now. A
+    /// snapshot reads values nothing else has touched lately; without this its CPU went
+    /// mostly to waiting for memory.
     #[inline]
-    pub fn prefetch(&self, whole: bool) {
+    pub fn prefetch(&self) {
         if let Some((start, len)) = self.value.heap_span() {
-            let len = if whole { len.min(4096) } else { 1 };
-            for off in (0..len).step_by(64) {
+            for off in (0..len.min(4096)).step_by(64) {
                 prefetch_line(start.wrapping_add(off));
             }
         }

@@ -186,7 +186,7 @@ pub fn run<W: Write>(
                 // them, near enough that they are still in cache then.
                 for i in 0..walked.len() {
                     if let Some(next) = walked.get(i + 2) {
-                        next.prefetch(true);
+                        next.prefetch();
                     }
                     o.entry(at.db, &walked[i])?;
                 }
