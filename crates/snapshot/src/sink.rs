@@ -5,9 +5,9 @@
 //! [`DirectFile`]: written around the page cache where the file system allows.
 
 use std::fs::File;
+use std::path::{Path, PathBuf};
 
 use crate::direct::DirectFile;
-use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
