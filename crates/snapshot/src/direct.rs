@@ -102,7 +102,7 @@ impl DirectFile {
                 // The file system takes O_DIRECT at open but not this write (or a short
                 // write left the offset unaligned): the same bytes go through the cache.
                 Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
-                    self.set_direct(false)?;
+                    self.stop_direct()?;
                 }
                 Err(e) => return Err(e),
             }
@@ -121,36 +121,25 @@ impl DirectFile {
         Ok(())
     }
 
-    fn set_direct(&mut self, on: bool) -> io::Result<()> {
+    /// Switches the descriptor to buffered writes (`O_DIRECT` off) for the rest.
+    fn stop_direct(&mut self) -> io::Result<()> {
         let fd = self.file.as_raw_fd();
         // SAFETY: fcntl on a descriptor this struct owns; F_GETFL/F_SETFL touch only flags.
         let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-        if flags < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let flags = if on {
-            flags | libc::O_DIRECT
-        } else {
-            flags & !libc::O_DIRECT
-        };
         // SAFETY: as above.
-        if unsafe { libc::fcntl(fd, libc::F_SETFL, flags) } < 0 {
+        if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_DIRECT) } < 0 {
             return Err(io::Error::last_os_error());
         }
-        self.direct = on;
+        self.direct = false;
         Ok(())
     }
 
     /// Writes what is buffered, tail included, and returns the file (for `sync_all`).
     pub fn finish(mut self) -> io::Result<File> {
-        let whole = self.len / ALIGN * ALIGN;
-        if whole > 0 {
-            self.write_out(whole)?;
-        }
+        self.flush()?;
         if self.len > 0 {
-            if self.direct {
-                self.set_direct(false)?;
-            }
+            // Only a partial block is left, which O_DIRECT cannot write.
+            self.stop_direct()?;
             self.write_out(self.len)?;
         }
         Ok(self.file)
@@ -271,7 +260,7 @@ mod tests {
                 std::process::id()
             ));
             let mut f = DirectFile::create(&path, autosync).unwrap();
-            f.set_direct(false).unwrap();
+            f.stop_direct().unwrap();
             f.write_all(&pattern(10 << 20)).unwrap();
             let want = if autosync { 2 } else { 0 };
             assert_eq!(f.incremental_syncs(), want, "autosync {autosync}");
