@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, cli, free_port  # noqa: E402
+from benchlib import ROOT, cli, free_port, set_load  # noqa: E402
 
 POLICIES = {
     "SCHED_IDLE": ["chrt", "-i", "0"],
@@ -32,10 +32,7 @@ POLICIES = {
 
 
 def bench(port, requests):
-    out = subprocess.run(
-        ["redis-benchmark", "-p", str(port), "-t", "set", "-c", "20", "-n", str(requests),
-         "-r", "1000000", "-d", "500", "--csv"], capture_output=True, text=True).stdout
-    return float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
+    return set_load(port, requests, 1_000_000, 500)[0]
 
 
 def cpu_seconds(pid):
@@ -67,7 +64,7 @@ def main():
         print(f"SET load, 20 clients, 500 B values; medians of {args.rounds} paired rounds")
         print(f"{'spinner':18} {'alone rps':>10} {'beside rps':>10} {'ratio':>6} {'spinner cores':>14} {'loss per core':>14}")
         for name, prefix in POLICIES.items():
-            ratios, cores = [], []
+            alones, besides, cores = [], [], []
             for _ in range(args.rounds):
                 alone = bench(port, args.requests)
                 spin = subprocess.Popen(prefix + ["python3", "-c", "while True: pass"])
@@ -77,9 +74,12 @@ def main():
                 c1, t1 = cpu_seconds(spin.pid), time.monotonic()
                 spin.kill()
                 spin.wait()
-                ratios.append(beside / alone)
+                alones.append(alone)
+                besides.append(beside)
                 cores.append((c1 - c0) / (t1 - t0))
-            r, c = statistics.median(ratios), statistics.median(cores)
+            r = statistics.median([b / a for a, b in zip(alones, besides)])
+            c = statistics.median(cores)
+            alone, beside = statistics.median(alones), statistics.median(besides)
             print(f"{name:18} {alone:10.0f} {beside:10.0f} {r:6.2f} {c:14.2f} {(1 - r) / max(c, 0.01):14.2f}")
     finally:
         server.kill()

@@ -20,6 +20,20 @@ def cli(port, *args):
     return out.stdout.strip()
 
 
+def set_load(port, requests, keys, size):
+    """The snapshot benchmarks' write load: redis-benchmark SET, 20 clients, `size`-byte
+    values, random keys over `keys`. Returns (rps, p50, p99, max) from its CSV."""
+    out = subprocess.run(
+        ["redis-benchmark", "-p", str(port), "-t", "set", "-c", "20", "-n", str(requests),
+         "-r", str(keys), "-d", str(size), "--csv"],
+        capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        cols = [c.strip('"') for c in line.split(",")]
+        if cols and cols[0] == "SET":
+            return float(cols[1]), float(cols[4]), float(cols[6]), float(cols[7])
+    raise RuntimeError("no SET result:\n" + out)
+
+
 class Client:
     """One persistent RESP connection: polling INFO through it every few milliseconds
     costs the machine far less than starting redis-cli each time, which on 2 cores

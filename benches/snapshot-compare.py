@@ -28,7 +28,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, Client, cli, free_port, info, rss_kb  # noqa: E402
+from benchlib import ROOT, Client, cli, free_port, info, rss_kb, set_load  # noqa: E402
 
 
 def fill(port, keys, size):
@@ -47,19 +47,6 @@ def fill(port, keys, size):
     proc.stdin.write(b"".join(batch))
     proc.stdin.close()
     proc.wait()
-
-
-def bench(port, keys, size, requests):
-    """One SET load; returns (rps, p50, p99, max) from redis-benchmark's CSV."""
-    out = subprocess.run(
-        ["redis-benchmark", "-p", str(port), "-t", "set", "-c", "20", "-n", str(requests),
-         "-r", str(keys), "-d", str(size), "--csv"],
-        capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        cols = [c.strip('"') for c in line.split(",")]
-        if cols and cols[0] == "SET":
-            return float(cols[1]), float(cols[4]), float(cols[6]), float(cols[7])
-    raise RuntimeError("no SET result:\n" + out)
 
 
 def run(kind, method, args):
@@ -82,7 +69,7 @@ def run(kind, method, args):
         requests = max(args.keys, 200000)
         # The baseline load also rewrites the values the way the measured load will, so
         # the unloaded snapshot below serialises the same data as the loaded one.
-        baseline = bench(port, args.keys, args.value_size, requests)
+        baseline = set_load(port, requests, args.keys, args.value_size)
         base_rss = rss_kb(server.pid)
         poll = Client(port)
         # The same snapshot with no load, for the "finishes within 2x" comparison.
@@ -101,10 +88,10 @@ def run(kind, method, args):
             # The same load without a snapshot right before each measured one: the ratio
             # compares neighbours, not a loaded round with one baseline taken minutes ago
             # (this machine's throughput drifts by 10% between runs).
-            paired = bench(port, args.keys, args.value_size, loaded_requests)
+            paired = set_load(port, loaded_requests, args.keys, args.value_size)
             result = {}
             load = threading.Thread(target=lambda: result.setdefault(
-                "load", bench(port, args.keys, args.value_size, loaded_requests)))
+                "load", set_load(port, loaded_requests, args.keys, args.value_size)))
             load.start()
             time.sleep(0.5)
             peak = rss_kb(server.pid)
@@ -131,18 +118,18 @@ def run(kind, method, args):
             })
         poll.close()
         med = lambda xs: statistics.median(xs)  # noqa: E731
+        ratios = [r["during"][0] / r["paired"][0] for r in rounds]
         return {
             "name": f"{kind}-{method}" if kind == "snapkv" else "redis",
             "rss_mb": base_rss / 1024,
             "unloaded_s": unloaded,
-            "baseline": baseline,
             "growth_mb": med([r["growth_mb"] for r in rounds]),
             "duration_s": med([r["duration_s"] for r in rounds]),
             "status": ",".join(sorted({r["status"] for r in rounds})),
             "during": tuple(med([r["during"][i] for r in rounds]) for i in range(4)),
             "max_all": [r["during"][3] for r in rounds],
-            "ratio": med([r["during"][0] / r["paired"][0] for r in rounds]),
-            "ratios": [r["during"][0] / r["paired"][0] for r in rounds],
+            "ratios": ratios,
+            "ratio": med(ratios),
             "paired": tuple(med([r["paired"][i] for r in rounds]) for i in range(4)),
             "delayed": rounds[-1]["delayed"],
         }
