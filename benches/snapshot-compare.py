@@ -9,8 +9,13 @@ BGSAVE with no load (the unloaded time), then run the load again with a BGSAVE s
 of writes during a snapshot; `--rounds N` repeats this and reports medians), and report the snapshot's
 duration, the peak memory growth (server RSS + fork child's copied pages) while it ran, and the
 write load's throughput and p50/p99/max latency. Each loaded round is paired with the same load
-run just before it without a snapshot: "base" columns are those paired runs (medians), and the
-throughput ratio is the median of the per-round ratios.
+run just before it without a snapshot: "base" columns are those paired runs (medians).
+
+"snap rps" is the throughput while the snapshot ran, from the server's command counter
+sampled at BGSAVE and every 10 ms after (up to the snapshot's end, or the load's if it ended
+first); "ratio" is the median of the per-round ratios of that to the paired run's rps.
+"load" is the ratio of the whole loaded run's rps instead (it also covers the 0.5 s before
+the snapshot). Latencies are redis-benchmark's over the whole loaded run.
 
     benches/snapshot-compare.py [--scale 0.1] [--keys N] [--value-size 500] [--rounds 1]
 
@@ -47,6 +52,10 @@ def fill(port, keys, size):
     proc.stdin.write(b"".join(batch))
     proc.stdin.close()
     proc.wait()
+
+
+def commands(poll):
+    return int(poll.info("stats")["total_commands_processed"])
 
 
 def run(kind, method, args):
@@ -96,16 +105,31 @@ def run(kind, method, args):
             time.sleep(0.5)
             peak = rss_kb(server.pid)
             before = peak
+            # Throughput during the snapshot itself, from the server's command counter:
+            # the load's own rps also covers the 0.5 s before the snapshot, and it may end
+            # before the snapshot does. The window ends at the snapshot's end or at the
+            # last sample taken while the load still ran, whichever is first.
+            first = (time.monotonic(), commands(poll))
             t0 = time.monotonic()
             reply = poll.call("BGSAVE")
             assert "started" in reply, reply
+            last = first
             while True:
                 peak = max(peak, rss_kb(server.pid))
-                if poll.info("persistence").get("rdb_bgsave_in_progress") == "0":
+                alive = load.is_alive()
+                done = poll.info("persistence").get("rdb_bgsave_in_progress") == "0"
+                if alive:
+                    last = (time.monotonic(), commands(poll))
+                if done or not alive:
                     break
+                time.sleep(0.01)
+            while poll.info("persistence").get("rdb_bgsave_in_progress") != "0":
+                peak = max(peak, rss_kb(server.pid))
                 time.sleep(0.01)
             duration = time.monotonic() - t0
             load.join()
+            snap_rps = (last[1] - first[1]) / max(last[0] - first[0], 1e-3)
+            covered = min(1.0, (last[0] - first[0]) / duration)
             pinfo = poll.info("persistence")
             rounds.append({
                 "delayed": (pinfo.get("snapshot_writes_delayed"),
@@ -114,11 +138,13 @@ def run(kind, method, args):
                 "duration_s": duration,
                 "status": pinfo.get("rdb_last_bgsave_status"),
                 "during": result["load"],
+                "snap_rps": snap_rps,
+                "covered": covered,
                 "paired": paired,
             })
         poll.close()
         med = lambda xs: statistics.median(xs)  # noqa: E731
-        ratios = [r["during"][0] / r["paired"][0] for r in rounds]
+        ratios = [r["snap_rps"] / r["paired"][0] for r in rounds]
         return {
             "name": f"{kind}-{method}" if kind == "snapkv" else "redis",
             "rss_mb": base_rss / 1024,
@@ -128,6 +154,9 @@ def run(kind, method, args):
             "status": ",".join(sorted({r["status"] for r in rounds})),
             "during": tuple(med([r["during"][i] for r in rounds]) for i in range(4)),
             "max_all": [r["during"][3] for r in rounds],
+            "snap_rps": med([r["snap_rps"] for r in rounds]),
+            "covered": min(r["covered"] for r in rounds),
+            "load_ratio": med([r["during"][0] / r["paired"][0] for r in rounds]),
             "ratios": ratios,
             "ratio": med(ratios),
             "paired": tuple(med([r["paired"][i] for r in rounds]) for i in range(4)),
@@ -164,13 +193,14 @@ def main():
     print(f"{args.keys} keys x {args.value_size} B; SET load: 20 clients, random keys; "
           f"medians of {args.rounds} loaded snapshot(s) per server")
     print(f"{'server':18} {'RSS MB':>7} {'idle s':>7} {'snap s':>7} {'peak +MB':>9} {'+%':>6} "
-          f"{'base rps':>9} {'snap rps':>9} {'ratio':>6} {'p50':>6} {'p99':>6} {'max ms':>7} {'base p99/max':>13}")
+          f"{'base rps':>9} {'snap rps':>9} {'ratio':>6} {'load':>5} {'p50':>6} {'p99':>6} {'max ms':>7} {'base p99/max':>13}")
     for r in rows:
         b, d = r["paired"], r["during"]
         print(f"{r['name']:18} {r['rss_mb']:7.0f} {r['unloaded_s']:7.2f} {r['duration_s']:7.2f} {r['growth_mb']:9.1f} "
-              f"{100 * r['growth_mb'] / max(r['rss_mb'], 1):5.1f}% {b[0]:9.0f} {d[0]:9.0f} "
-              f"{r['ratio']:6.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
+              f"{100 * r['growth_mb'] / max(r['rss_mb'], 1):5.1f}% {b[0]:9.0f} {r['snap_rps']:9.0f} "
+              f"{r['ratio']:6.2f} {r['load_ratio']:5.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
               + ("" if r["status"] == "ok" else f"  (save status {r['status']})")
+              + ("" if r["covered"] > 0.99 else f"  (the load covered {100 * r['covered']:.0f}% of a snapshot)")
               + (f"  throttled writes {r['delayed'][0]}, {int(r['delayed'][1]) / 1000:.1f} ms total"
                  if r["delayed"][0] is not None else "")
               + (f"  max per round {'/'.join(f'{m:.1f}' for m in r['max_all'])}"
