@@ -646,3 +646,78 @@ fn forkless_paces_writers_when_starved_of_cpu_and_still_finishes() {
     drop(loaded);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Writes to big collections during a forkless snapshot go through the snapshot first
+/// (it writes the collection out of turn, so the write need not copy its table under
+/// the shard lock): the file still holds each at the cut, and no writer copied one.
+#[test]
+fn forkless_writes_big_collections_first_and_keeps_them_at_the_cut() {
+    const FIELDS: usize = 20_000;
+    let dir = temp_dir("bgsave-big");
+    {
+        let s = forkless_server(&dir, "64mb", "10");
+        let mut c = s.conn();
+        for name in ["h1", "h2", "gone"] {
+            let fields = (0..FIELDS).flat_map(|i| [format!("f{i}"), format!("v{i}")]);
+            let mut hset = vec!["HSET".to_string(), name.to_string()];
+            hset.extend(fields);
+            assert_eq!(c.cmd(&hset), Value::Int(FIELDS as i64));
+        }
+        pipeline_mset(&mut c, 0, PAIRS, "init");
+        // Sent together, so the writes arrive while the snapshot runs (most likely
+        // before the walk reaches the hashes; either way the file must hold them whole).
+        let replies = c.pipeline([
+            vec!["BGSAVE".to_string()],
+            vec!["HSET".into(), "h1".into(), "new".into(), "x".into()],
+            vec!["HDEL".into(), "h2".into(), "f0".into()],
+            vec!["DEL".into(), "gone".into()],
+            vec!["HSET".into(), "h1".into(), "f1".into(), "changed".into()],
+        ]);
+        assert_eq!(
+            replies,
+            vec![
+                Value::Simple("Background saving started".into()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(0)
+            ]
+        );
+        wait_bgsave(&mut c);
+        let info = c.cmd(&["INFO", "persistence"]).as_str();
+        assert!(
+            info.contains("rdb_last_bgsave_cow_entries:0\r\n"),
+            "a writer copied a big collection: {info}"
+        );
+        assert_eq!(c.cmd(&["HLEN", "h1"]), Value::Int(FIELDS as i64 + 1));
+        assert_eq!(
+            c.cmd(&["HGET", "h1", "f1"]),
+            Value::Bulk(b"changed".to_vec())
+        );
+    }
+    snapkv_e2e::assert_redis_check_rdb_ok(&dir.join("dump.rdb"), "forkless");
+    for kind in [Kind::Snapkv, Kind::Redis] {
+        let s = Server::start_in(kind, &dir, &[]);
+        let mut c = s.conn();
+        for name in ["h1", "h2", "gone"] {
+            assert_eq!(
+                c.cmd(&["HLEN", name]),
+                Value::Int(FIELDS as i64),
+                "{kind:?} {name}"
+            );
+        }
+        assert_eq!(c.cmd(&["HEXISTS", "h1", "new"]), Value::Int(0), "{kind:?}");
+        assert_eq!(
+            c.cmd(&["HGET", "h1", "f1"]),
+            Value::Bulk(b"v1".to_vec()),
+            "{kind:?}"
+        );
+        assert_eq!(
+            c.cmd(&["HGET", "h2", "f0"]),
+            Value::Bulk(b"v0".to_vec()),
+            "{kind:?}"
+        );
+        assert_eq!(check_pairs(&mut c), PAIRS, "{kind:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

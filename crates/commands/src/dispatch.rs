@@ -399,6 +399,51 @@ pub fn throttle_wait(
     Some(d)
 }
 
+/// The longest a write waits for a forkless snapshot to write a big collection first
+/// (see [`write_first`]); past it the write goes ahead and copies the table.
+pub const WRITE_FIRST_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// For a write to a big collection (a table of `BIG_TABLE_ELEMENTS` or more) that a
+/// running forkless snapshot still owes: asks the snapshot to write it first, and
+/// returns what the caller must await (asynchronously, at most [`WRITE_FIRST_MAX_WAIT`])
+/// before running the command — each receiver resolves, as closed, once its key is
+/// written. Empty: run now. Without this detour the write would copy the whole table
+/// under its shard lock, because the snapshot shares the old one (a 1M-field hash
+/// stalled its io thread for 49 ms); after it, the table is the keyspace's alone again
+/// and changes in place.
+pub fn write_first(
+    shared: &Shared,
+    client: &ClientState,
+    args: &[Bytes],
+) -> Vec<tokio::sync::oneshot::Receiver<()>> {
+    let p = &shared.persistence;
+    if !p.bgsave_in_progress.load(Ordering::Relaxed) || client.multi.is_some() {
+        return Vec::new();
+    }
+    let Some(capture) = p.capture.read().clone() else {
+        return Vec::new();
+    };
+    let Ok((_, spec)) = resolve(shared, args) else {
+        return Vec::new();
+    };
+    if !spec.has(flags::WRITE) {
+        return Vec::new();
+    }
+    let waits: Vec<_> = spec
+        .key_indexes(args.len())
+        .filter(|&i| shared.keyspace.owes_big_value(client.db, &args[i]))
+        .map(|i| {
+            let (done, written) = tokio::sync::oneshot::channel::<()>();
+            capture.write_first(client.db, args[i].to_vec(), Box::new(done));
+            written
+        })
+        .collect();
+    if !waits.is_empty() {
+        p.writes_delayed.fetch_add(1, Ordering::Relaxed);
+    }
+    waits
+}
+
 /// Starts a transaction (MULTI's effect on the client).
 pub fn begin_multi(client: &mut ClientState) {
     client.multi = Some(MultiState::default());

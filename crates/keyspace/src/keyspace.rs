@@ -306,6 +306,48 @@ impl Keyspace {
 }
 
 impl Keyspace {
+    /// Whether `key` in `db` holds a big shared collection (see
+    /// [`Value::is_big_table`](crate::Value::is_big_table)) that the running snapshot still
+    /// owes. A write to it would copy the whole table under the shard lock (the snapshot
+    /// holds the old one), so the caller can ask the snapshot to write it first.
+    pub fn owes_big_value(&self, db: usize, key: &[u8]) -> bool {
+        let Some(d) = self.dbs.get(db) else {
+            return false;
+        };
+        let epoch = self.current_epoch();
+        let hash = self.hash(key);
+        let (shard, dhash) = self.route(hash);
+        let s = d.shards[shard].lock();
+        let seg = &s.segs[s.seg_index(dhash)];
+        seg.version < epoch
+            && seg
+                .find(hash, key)
+                .is_some_and(|e| e.owed_to(epoch) && e.value.is_big_table())
+    }
+
+    /// The snapshot's out-of-turn capture: if `key` in `db` is still owed to the snapshot
+    /// cut at `epoch`, marks it given (the walk and writers skip it from now on) and
+    /// returns it.
+    pub fn capture_key(&self, db: usize, key: &[u8], epoch: u64) -> Option<Entry> {
+        let d = self.dbs.get(db)?;
+        let hash = self.hash(key);
+        let (shard, dhash) = self.route(hash);
+        let mut s = d.shards[shard].lock();
+        let si = s.seg_index(dhash);
+        let seg = &mut s.segs[si];
+        if seg.version >= epoch {
+            return None;
+        }
+        let e = seg.find_mut(hash, key)?;
+        if !e.owed_to(epoch) {
+            return None;
+        }
+        e.snap = epoch as u32;
+        Some(e.clone())
+    }
+}
+
+impl Keyspace {
     /// Every shard's change counter, in `shard_refs` order (taken when a save starts).
     pub fn dirty_per_shard(&self) -> Vec<u64> {
         self.shard_refs()

@@ -55,4 +55,4 @@ pub use shard::Shard;
 pub use shard::ShardStats;
 pub use types::Limits;
 pub use value::parse_canonical_i64;
-pub use value::{StrValue, Value, ValueType};
+pub use value::{StrValue, Value, ValueType, BIG_TABLE_ELEMENTS};

@@ -279,3 +279,72 @@ fn flush_db_into_hands_back_the_segments_and_empties_only_that_db() {
     put(&ks, 0, "again", "v", SetExpiry::Clear);
     assert_eq!(get(&ks, 0, "again"), Some(b"v".to_vec()));
 }
+
+/// A big list, its table's address, and a small one.
+fn lists(ks: &Keyspace) -> *const crate::types::list::List {
+    let mut big = Value::new_list();
+    let l = big.as_list_mut().unwrap();
+    for i in 0..BIG_TABLE_ELEMENTS {
+        l.push_back(SmallBytes::from(format!("e{i}").as_bytes()));
+    }
+    let mut small = Value::new_list();
+    small
+        .as_list_mut()
+        .unwrap()
+        .push_back(SmallBytes::from(&b"x"[..]));
+    let mut locked = ks.lock_keys(0, [&b"big"[..], &b"small"[..]]);
+    locked.insert(0, b"big", big, SetExpiry::Clear);
+    locked.insert(0, b"small", small, SetExpiry::Clear);
+    let table: *const crate::types::list::List =
+        locked.peek(0, b"big").unwrap().value.as_list().unwrap();
+    table
+}
+
+#[test]
+fn a_big_collection_taken_out_of_turn_is_then_changed_in_place() {
+    let ks = ks();
+    let table = lists(&ks);
+    assert!(!ks.owes_big_value(0, b"big"), "no snapshot yet");
+    let hook = Arc::new(Recording::default());
+    ks.set_capture(Some(hook.clone()));
+    let epoch = ks.advance_epoch();
+    assert!(ks.owes_big_value(0, b"big"));
+    assert!(
+        !ks.owes_big_value(0, b"small"),
+        "too small to be worth a detour"
+    );
+    assert!(!ks.owes_big_value(0, b"missing"));
+    // The snapshot takes it out of turn (and would serialise it, then drop it) ...
+    let taken = ks.capture_key(0, b"big", epoch).expect("owed");
+    assert_eq!(taken.value.len(), BIG_TABLE_ELEMENTS);
+    drop(taken);
+    assert!(!ks.owes_big_value(0, b"big"));
+    assert!(ks.capture_key(0, b"big", epoch).is_none(), "taken once");
+    // ... so a write neither hands it over again nor copies its table.
+    {
+        let mut l = ks.lock_keys(0, [&b"big"[..]]);
+        let e = l.get_mut(0, b"big").unwrap();
+        e.value
+            .as_list_mut()
+            .unwrap()
+            .push_back(SmallBytes::from(&b"new"[..]));
+    }
+    assert!(hook.0.lock().is_empty());
+    let after: *const crate::types::list::List = ks
+        .lock_keys(0, [&b"big"[..]])
+        .peek(0, b"big")
+        .unwrap()
+        .value
+        .as_list()
+        .unwrap();
+    assert_eq!(after, table, "changed in place");
+    // The walk skips it too; the small list is still owed to it.
+    let mut walked = Vec::new();
+    for at in ks.shard_refs().filter(|a| a.db == 0) {
+        let mut si = 0;
+        while ks.capture_segment(at, si, epoch, |e| walked.push(e.key.to_vec())) {
+            si += 1;
+        }
+    }
+    assert_eq!(walked, vec![b"small".to_vec()]);
+}

@@ -119,6 +119,10 @@ pub fn parse_canonical_i64(s: &[u8]) -> Option<i64> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
 
+/// Elements from which copying a collection's table takes long enough (about 0.2 ms at
+/// 50 ns an element) to be worth a detour: see [`Value::is_big_table`].
+pub const BIG_TABLE_ELEMENTS: usize = 4096;
+
 /// The value a key holds. Collection encodings are variants of their own (not a
 /// nested enum) so the value stays 24 bytes and an [`crate::Entry`] 64; commands reach
 /// collections through the views in [`crate::types`], which hide the encoding.
@@ -301,6 +305,15 @@ impl Value {
             Value::SetInts(_) | Value::SetTable(_) => self.as_set().map_or(0, |s| s.len()),
             Value::ZSetPack(_) | Value::ZSetSkip(_) => self.as_zset().map_or(0, |z| z.len()),
         }
+    }
+
+    /// A collection whose table a snapshot shares by reference count and that is too big
+    /// to copy under a shard lock (at [`BIG_TABLE_ELEMENTS`] elements or more).
+    pub fn is_big_table(&self) -> bool {
+        matches!(
+            self,
+            Value::List(_) | Value::HashTable(_) | Value::SetTable(_) | Value::ZSetSkip(_)
+        ) && self.len() >= BIG_TABLE_ELEMENTS
     }
 
     /// An empty collection: its key must go (Redis never keeps empty collections).

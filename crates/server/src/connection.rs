@@ -68,6 +68,28 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                         }
                         tokio::time::sleep(wait).await;
                     }
+                    let first = snapkv_commands::dispatch::write_first(&shared, &client, &args);
+                    if !first.is_empty() {
+                        // A forkless snapshot writes the big collection this command
+                        // changes first, so the command need not copy it (asynchronously).
+                        if write_out(&shared, &mut stream, &mut wbuf).await.is_err() {
+                            break 'conn;
+                        }
+                        let start = std::time::Instant::now();
+                        let _ = tokio::time::timeout(
+                            snapkv_commands::dispatch::WRITE_FIRST_MAX_WAIT,
+                            async {
+                                for written in first {
+                                    let _ = written.await;
+                                }
+                            },
+                        )
+                        .await;
+                        shared.persistence.write_delay_us.fetch_add(
+                            start.elapsed().as_micros() as u64,
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
+                    }
                     let mut reply = snapkv_commands::execute(&shared, &mut client, args);
                     if client.blocked.is_some() {
                         // A blocking command found nothing: wait here, asynchronously.

@@ -21,7 +21,13 @@
 //! competes normally when it falls behind, and only past that are writers delayed (the
 //! pace throttle), so it always finishes; see `throttle.rs::Pacer`.
 //! Values are serialised straight into the sink's stream, never materialised whole, and
-//! a captured collection is shared, not copied, until a writer changes it.
+//! a captured collection is shared, not copied, until a writer changes it. A write
+//! command about to change a big collection the snapshot still owes asks for it first
+//! ([`Capture::write_first`]) and waits, asynchronously: between segments the snapshot
+//! thread takes such keys out of turn (stamping them, so neither the walk nor writers
+//! hand them over again), writes them, drops its reference, and releases the waiting
+//! write — which then changes the table in place rather than copying it whole under the
+//! shard lock.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -33,6 +39,22 @@ use snapkv_rdb::{WriteOptions, Writer};
 
 use crate::serialize::SaveStats;
 use crate::throttle::{holding_locks, Pacer};
+
+/// A write waiting for the snapshot to write `key` first (see [`Capture::write_first`]).
+struct FirstRequest {
+    db: usize,
+    key: Vec<u8>,
+    /// Dropped once the key is written (or no longer owed, or the snapshot is over):
+    /// that is what the waiting write is told.
+    _done: Box<dyn Send + Sync>,
+}
+
+/// Write-first requests, and whether the snapshot still takes them.
+#[derive(Default)]
+struct FirstRequests {
+    waiting: Vec<FirstRequest>,
+    closed: bool,
+}
 
 /// Entries handed over by writers, waiting for the snapshot thread.
 #[derive(Default)]
@@ -52,6 +74,7 @@ pub struct Capture {
     /// The pace throttle's level, in thousandths of `snapshot-throttle-max-delay`, set by
     /// the snapshot thread when it falls behind (see `throttle.rs`).
     pub pace_permille: AtomicU32,
+    first: Mutex<FirstRequests>,
 }
 
 /// Memory a captured entry holds while it waits: the entry, and its value's heap —
@@ -73,6 +96,31 @@ impl SnapshotCapture for Capture {
 }
 
 impl Capture {
+    /// Asks the snapshot thread to write `key` of `db` before anything else, for a write
+    /// about to change it that would otherwise copy a big table whole under its shard
+    /// lock (the snapshot would hold the old one). `done` is dropped once the key is
+    /// written, is no longer owed, or the snapshot has ended — at once if it already has.
+    pub fn write_first(&self, db: usize, key: Vec<u8>, done: Box<dyn Send + Sync>) {
+        let mut first = self.first.lock();
+        if !first.closed {
+            first.waiting.push(FirstRequest {
+                db,
+                key,
+                _done: done,
+            });
+        }
+    }
+
+    /// Ends write-first requests: waiting ones are released, new ones released at once.
+    fn close_first(&self) {
+        let waiting = {
+            let mut first = self.first.lock();
+            first.closed = true;
+            std::mem::take(&mut first.waiting)
+        };
+        drop(waiting);
+    }
+
     fn take(&self) -> Vec<(usize, Entry)> {
         let q = std::mem::take(&mut *self.queue.lock());
         self.queued_bytes.fetch_sub(q.bytes, Ordering::Relaxed);
@@ -112,10 +160,27 @@ impl<W: Write> Out<'_, W> {
     /// old value alive.
     fn drain(
         &mut self,
+        ks: &Keyspace,
+        epoch: u64,
         capture: &Capture,
         progress: &Progress,
         pacer: &mut Option<Pacer>,
     ) -> snapkv_rdb::Result<()> {
+        let first = std::mem::take(&mut capture.first.lock().waiting);
+        if !first.is_empty() {
+            // Clients wait on these: at normal priority, lock or no lock.
+            holding_locks(pacer, || -> snapkv_rdb::Result<()> {
+                for r in first {
+                    if let Some(e) = ks.capture_key(r.db, &r.key, epoch) {
+                        self.entry(r.db, &e)?;
+                        progress.keys_processed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    // `r` (its `done`) drops here, after the clone: the write that waits
+                    // then finds the table unshared and changes it in place.
+                }
+                Ok(())
+            })?;
+        }
         let queued = holding_locks(pacer, || capture.take());
         if queued.is_empty() {
             return Ok(());
@@ -191,12 +256,12 @@ pub fn run<W: Write>(
                     o.entry(at.db, &walked[i])?;
                 }
                 walked.clear();
-                o.drain(capture, progress, &mut pacer)?;
+                o.drain(ks, epoch, capture, progress, &mut pacer)?;
             }
         }
         // Every segment is stamped now: no writer captures any more.
         capture.pace_permille.store(0, Ordering::Relaxed);
-        o.drain(capture, progress, &mut pacer)?;
+        o.drain(ks, epoch, capture, progress, &mut pacer)?;
         let stats = o.stats;
         let stats = SaveStats {
             bytes: w.bytes_written(),
@@ -204,6 +269,7 @@ pub fn run<W: Write>(
         };
         Ok((w.finish()?, stats))
     })();
+    capture.close_first();
     // Back to normal priority before taking the hook's lock for writing.
     let switches = pacer.as_ref().map_or(0, |p| p.switches);
     drop(pacer);
