@@ -156,8 +156,9 @@ impl<W: Write> Out<'_, W> {
         Ok(())
     }
 
-    /// Serialises what writers captured; their entries go first because each keeps an
-    /// old value alive.
+    /// Serialises the keys writes wait for ([`Capture::write_first`]), then what writers
+    /// captured; both go before the walk's next segment: a client waits on the first,
+    /// and each captured entry keeps an old value alive.
     fn drain(
         &mut self,
         ks: &Keyspace,
