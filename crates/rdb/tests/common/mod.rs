@@ -109,7 +109,7 @@ impl Redis {
         if let Some(p) = rdb {
             std::fs::copy(p, dir.path().join("dump.rdb")).unwrap();
         }
-        for _attempt in 0..5 {
+        'attempt: for _ in 0..5 {
             let port = free_port();
             let mut child = Command::new(REDIS_SERVER)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -141,20 +141,23 @@ impl Redis {
                 }
                 if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
                     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-                    let mut r = Redis {
-                        child,
-                        port,
-                        dir,
-                        conn: BufReader::new(s),
-                    };
-                    // Wait until the dataset is loaded.
-                    loop {
-                        match r.cmd(&["PING"]) {
-                            Reply::Status(_) => return r,
-                            Reply::Error(e) if e.starts_with("LOADING") => {
-                                std::thread::sleep(Duration::from_millis(20))
-                            }
-                            other => panic!("PING: {other:?}"),
+                    let mut conn = BufReader::new(s);
+                    // Wait until the dataset is loaded. A reset here, or an answer from a
+                    // server that is not our child (it lost the port to another test's
+                    // server between `free_port` and its bind, and exited): next port.
+                    match ping_until_loaded(&mut conn) {
+                        Ok(()) if matches!(child.try_wait(), Ok(None)) => {
+                            return Redis {
+                                child,
+                                port,
+                                dir,
+                                conn,
+                            };
+                        }
+                        Ok(()) | Err(_) => {
+                            let _ = child.kill();
+                            let _ = child.wait();
+                            continue 'attempt;
                         }
                     }
                 }
@@ -245,6 +248,25 @@ impl Redis {
             }
             other => panic!("value(): unsupported type {other}"),
         })
+    }
+}
+
+/// PINGs until the server has loaded its dataset; I/O errors are returned, not panics.
+fn ping_until_loaded(conn: &mut BufReader<TcpStream>) -> std::io::Result<()> {
+    loop {
+        conn.get_mut().write_all(b"*1\r\n$4\r\nPING\r\n")?;
+        let mut line = Vec::new();
+        conn.read_until(b'\n', &mut line)?;
+        if line.starts_with(b"+") {
+            return Ok(());
+        }
+        if !line.starts_with(b"-LOADING") {
+            return Err(std::io::Error::other(format!(
+                "PING: {}",
+                String::from_utf8_lossy(&line)
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
