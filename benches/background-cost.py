@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, cli, free_port, set_load  # noqa: E402
+from benchlib import ROOT, free_port, set_load, wait_ready  # noqa: E402
 
 POLICIES = {
     "SCHED_IDLE": ["chrt", "-i", "0"],
@@ -56,10 +56,7 @@ def main():
         [os.path.join(ROOT, "target/release/snapkv-server"), "--port", str(port), "--bind",
          "127.0.0.1", "--save", "", "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            if cli(port, "PING") == "PONG":
-                break
-            time.sleep(0.05)
+        wait_ready(port)
         bench(port, args.requests)  # fill the key space
         print(f"SET load, 20 clients, 500 B values; medians of {args.rounds} paired rounds")
         print(f"{'spinner':18} {'alone rps':>10} {'beside rps':>10} {'ratio':>6} {'spinner cores':>14} {'loss per core':>14}")

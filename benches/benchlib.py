@@ -3,6 +3,8 @@ machine sees it."""
 import os
 import socket
 import subprocess
+import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -18,6 +20,15 @@ def free_port():
 def cli(port, *args):
     out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True)
     return out.stdout.strip()
+
+
+def wait_ready(port):
+    """Waits for a server just started on `port` to answer PING (exits if it never does)."""
+    for _ in range(200):
+        if cli(port, "PING") == "PONG":
+            return
+        time.sleep(0.05)
+    sys.exit(f"server on {port} did not start")
 
 
 def set_load(port, requests, keys, size):

@@ -26,7 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, Client, cli, free_port  # noqa: E402
+from benchlib import ROOT, Client, free_port, wait_ready  # noqa: E402
 
 
 def load(port, fields):
@@ -87,10 +87,7 @@ def run(name, cmd, port, args):
     d = tempfile.mkdtemp(prefix="bigcoll-")
     server = subprocess.Popen(cmd + ["--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            if cli(port, "PING") == "PONG":
-                break
-            time.sleep(0.05)
+        wait_ready(port)
         load(port, args.fields)
         rounds = [round_(port, n) for n in range(args.rounds)]
         med = lambda i: statistics.median(r[i] for r in rounds)  # noqa: E731

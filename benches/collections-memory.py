@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, cli, free_port, info  # noqa: E402
+from benchlib import ROOT, cli, free_port, info, wait_ready  # noqa: E402
 
 
 def resp(*args):
@@ -56,14 +56,6 @@ def generate(kind, n, path):
 def info_memory(port):
     f = info(port, "memory")
     return int(f["used_memory"]), int(f["used_memory_rss"])
-
-
-def wait_ready(port):
-    for _ in range(200):
-        if cli(port, "PING") == "PONG":
-            return
-        time.sleep(0.05)
-    sys.exit(f"server on {port} did not start")
 
 
 def start(kind, binary, tmp):

@@ -33,7 +33,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ROOT, Client, cli, free_port, info, rss_kb, set_load  # noqa: E402
+from benchlib import ROOT, Client, free_port, info, rss_kb, set_load, wait_ready  # noqa: E402
 
 
 def fill(port, keys, size):
@@ -70,10 +70,7 @@ def run(kind, method, args):
                *args.snapkv_arg]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            if cli(port, "PING") == "PONG":
-                break
-            time.sleep(0.05)
+        wait_ready(port)
         fill(port, args.keys, args.value_size)
         requests = max(args.keys, 200000)
         # The baseline load also rewrites the values the way the measured load will, so
@@ -120,11 +117,8 @@ def run(kind, method, args):
                 done = poll.info("persistence").get("rdb_bgsave_in_progress") == "0"
                 if alive:
                     last = (time.monotonic(), commands(poll))
-                if done or not alive:
+                if done:
                     break
-                time.sleep(0.01)
-            while poll.info("persistence").get("rdb_bgsave_in_progress") != "0":
-                peak = max(peak, rss_kb(server.pid))
                 time.sleep(0.01)
             duration = time.monotonic() - t0
             load.join()
