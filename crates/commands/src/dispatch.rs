@@ -420,28 +420,31 @@ pub fn write_first(
     if !p.bgsave_in_progress.load(Ordering::Relaxed) || client.multi.is_some() {
         return Vec::new();
     }
-    let Some(capture) = p.capture.read().clone() else {
-        return Vec::new();
-    };
     let Ok((_, spec)) = resolve(shared, args) else {
         return Vec::new();
     };
     if !spec.has(flags::WRITE) {
         return Vec::new();
     }
-    let waits: Vec<_> = spec
+    let owed: SmallVec<[usize; 2]> = spec
         .key_indexes(args.len())
         .filter(|&i| shared.keyspace.owes_big_value(client.db, &args[i]))
+        .collect();
+    if owed.is_empty() {
+        return Vec::new();
+    }
+    // Only now, on the rare write that needs it: the snapshot's handle.
+    let Some(capture) = p.capture.read().clone() else {
+        return Vec::new();
+    };
+    p.writes_delayed.fetch_add(1, Ordering::Relaxed);
+    owed.into_iter()
         .map(|i| {
             let (done, written) = tokio::sync::oneshot::channel::<()>();
             capture.write_first(client.db, args[i].to_vec(), Box::new(done));
             written
         })
-        .collect();
-    if !waits.is_empty() {
-        p.writes_delayed.fetch_add(1, Ordering::Relaxed);
-    }
-    waits
+        .collect()
 }
 
 /// Starts a transaction (MULTI's effect on the client).

@@ -311,39 +311,48 @@ impl Keyspace {
     /// owes. A write to it would copy the whole table under the shard lock (the snapshot
     /// holds the old one), so the caller can ask the snapshot to write it first.
     pub fn owes_big_value(&self, db: usize, key: &[u8]) -> bool {
-        let Some(d) = self.dbs.get(db) else {
-            return false;
-        };
         let epoch = self.current_epoch();
-        let hash = self.hash(key);
-        let (shard, dhash) = self.route(hash);
-        let s = d.shards[shard].lock();
-        let seg = &s.segs[s.seg_index(dhash)];
-        seg.version < epoch
-            && seg
-                .find(hash, key)
-                .is_some_and(|e| e.owed_to(epoch) && e.value.is_big_table())
+        self.with_segment_of(db, key, |seg, hash| {
+            seg.version < epoch
+                && seg
+                    .find(hash, key)
+                    .is_some_and(|e| e.owed_to(epoch) && e.value.is_big_table())
+        })
+        .unwrap_or(false)
     }
 
     /// The snapshot's out-of-turn capture: if `key` in `db` is still owed to the snapshot
     /// cut at `epoch`, marks it given (the walk and writers skip it from now on) and
     /// returns it.
     pub fn capture_key(&self, db: usize, key: &[u8], epoch: u64) -> Option<Entry> {
+        self.with_segment_of(db, key, |seg, hash| {
+            if seg.version >= epoch {
+                return None;
+            }
+            let e = seg.find_mut(hash, key)?;
+            if !e.owed_to(epoch) {
+                return None;
+            }
+            e.snap = epoch as u32;
+            Some(e.clone())
+        })
+        .flatten()
+    }
+
+    /// Runs `f` on the segment where `key` of `db` lives (or would), under its shard's
+    /// lock, with the key's hash; None if there is no database `db`.
+    fn with_segment_of<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(&mut crate::segment::Segment, u64) -> R,
+    ) -> Option<R> {
         let d = self.dbs.get(db)?;
         let hash = self.hash(key);
         let (shard, dhash) = self.route(hash);
         let mut s = d.shards[shard].lock();
         let si = s.seg_index(dhash);
-        let seg = &mut s.segs[si];
-        if seg.version >= epoch {
-            return None;
-        }
-        let e = seg.find_mut(hash, key)?;
-        if !e.owed_to(epoch) {
-            return None;
-        }
-        e.snap = epoch as u32;
-        Some(e.clone())
+        Some(f(&mut s.segs[si], hash))
     }
 }
 
