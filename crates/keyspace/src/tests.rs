@@ -348,3 +348,23 @@ fn a_big_collection_taken_out_of_turn_is_then_changed_in_place() {
     }
     assert_eq!(walked, vec![b"small".to_vec()]);
 }
+
+#[test]
+fn big_collections_are_sized_from_samples_close_to_exact() {
+    let mut list = Value::new_list();
+    let mut table = crate::types::HashTable::default();
+    for i in 0..100_000 {
+        let e = format!("an-element-long-enough-for-the-heap-{i:08}");
+        list.as_list_mut()
+            .unwrap()
+            .push_back(SmallBytes::from(e.as_bytes()));
+        table.insert(SmallBytes::from(e.as_bytes()), SmallBytes::from(&b"v"[..]));
+    }
+    let hash = Value::HashTable(Arc::new(table));
+    for v in [&list, &hash] {
+        let (exact, sampled) = (v.heap_size(0), v.heap_size(64));
+        assert!(exact > 100_000 * 40, "elements counted: {exact}");
+        let err = exact.abs_diff(sampled) as f64 / exact as f64;
+        assert!(err < 0.01, "sampled {sampled} vs exact {exact}");
+    }
+}

@@ -321,14 +321,23 @@ impl Value {
         self.len() == 0
     }
 
-    /// Approximate heap bytes held by the value (MEMORY USAGE, eviction estimates).
-    pub fn heap_size(&self) -> usize {
+    /// Approximate heap bytes held by the value. A collection's elements are estimated
+    /// from its first `samples` (0: all of them), as Redis's MEMORY USAGE does: exact
+    /// sizing walks the whole collection, which a caller holding a shard lock cannot
+    /// afford for a big one.
+    pub fn heap_size(&self, samples: usize) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
-            Value::List(l) => 16 + crate::types::list::heap_size(l),
-            Value::HashPack(_) | Value::HashTable(_) => self.as_hash().map_or(0, |h| h.heap_size()),
-            Value::SetInts(_) | Value::SetTable(_) => self.as_set().map_or(0, |s| s.heap_size()),
-            Value::ZSetPack(_) | Value::ZSetSkip(_) => self.as_zset().map_or(0, |z| z.heap_size()),
+            Value::List(l) => 16 + crate::types::list::heap_size(l, samples),
+            Value::HashPack(_) | Value::HashTable(_) => {
+                self.as_hash().map_or(0, |h| h.heap_size(samples))
+            }
+            Value::SetInts(_) | Value::SetTable(_) => {
+                self.as_set().map_or(0, |s| s.heap_size(samples))
+            }
+            Value::ZSetPack(_) | Value::ZSetSkip(_) => {
+                self.as_zset().map_or(0, |z| z.heap_size(samples))
+            }
         }
     }
 

@@ -77,11 +77,15 @@ pub struct Capture {
     first: Mutex<FirstRequests>,
 }
 
+/// Elements sampled to size a captured collection: enough for a fair mean, and O(1)
+/// under the shard lock the capturing writer holds, whatever the collection's size.
+const CAPTURE_SIZE_SAMPLES: usize = 64;
+
 /// Memory a captured entry holds while it waits: the entry, and its value's heap —
 /// counted whole even when it is shared, because the writer that captured it is about
 /// to replace or change it, after which the queue's copy is the only one.
 fn entry_bytes(e: &Entry) -> u64 {
-    (std::mem::size_of::<(usize, Entry)>() + e.value.heap_size()) as u64
+    (std::mem::size_of::<(usize, Entry)>() + e.value.heap_size(CAPTURE_SIZE_SAMPLES)) as u64
 }
 
 impl SnapshotCapture for Capture {

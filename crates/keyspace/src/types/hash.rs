@@ -86,15 +86,17 @@ impl<'a> HashRef<'a> {
         }
     }
 
-    /// Heap bytes (MEMORY USAGE).
-    pub fn heap_size(self) -> usize {
+    /// Heap bytes, elements estimated from `samples` of them (see [`super::sampled_sum`]).
+    pub fn heap_size(self, samples: usize) -> usize {
         match self {
             HashRef::Pack(p) => p.bytes(),
             HashRef::Table(t) => {
                 t.capacity() * 56
-                    + t.iter()
-                        .map(|(k, v)| k.heap_size() + v.heap_size())
-                        .sum::<usize>()
+                    + super::sampled_sum(
+                        t.len(),
+                        samples,
+                        t.iter().map(|(k, v)| k.heap_size() + v.heap_size()),
+                    )
             }
         }
     }

@@ -7,6 +7,7 @@ use crate::bytes::SmallBytes;
 
 pub type List = VecDeque<SmallBytes>;
 
-pub fn heap_size(l: &List) -> usize {
-    l.capacity() * 24 + l.iter().map(|e| e.heap_size()).sum::<usize>()
+/// Heap bytes, elements estimated from `samples` of them (see [`super::sampled_sum`]).
+pub fn heap_size(l: &List, samples: usize) -> usize {
+    l.capacity() * 24 + super::sampled_sum(l.len(), samples, l.iter().map(|e| e.heap_size()))
 }

@@ -75,10 +75,14 @@ impl<'a> SetRef<'a> {
         }
     }
 
-    pub fn heap_size(self) -> usize {
+    /// Heap bytes, members estimated from `samples` of them (see [`super::sampled_sum`]).
+    pub fn heap_size(self, samples: usize) -> usize {
         match self {
             SetRef::Ints(s) => s.bytes(),
-            SetRef::Table(t) => t.capacity() * 40 + t.iter().map(|m| m.heap_size()).sum::<usize>(),
+            SetRef::Table(t) => {
+                t.capacity() * 40
+                    + super::sampled_sum(t.len(), samples, t.iter().map(|m| m.heap_size()))
+            }
         }
     }
 }

@@ -170,13 +170,18 @@ impl<'a> ZSetRef<'a> {
         }
     }
 
-    pub fn heap_size(self) -> usize {
+    /// Heap bytes, members estimated from `samples` of them (see [`super::sampled_sum`]).
+    pub fn heap_size(self, samples: usize) -> usize {
         match self {
             ZSetRef::Pack(p) => p.bytes(),
             ZSetRef::Table(t) => {
                 t.dict.capacity() * 48
                     + t.tree.len() * 48
-                    + t.dict.keys().map(|m| 2 * m.heap_size()).sum::<usize>()
+                    + super::sampled_sum(
+                        t.dict.len(),
+                        samples,
+                        t.dict.keys().map(|m| 2 * m.heap_size()),
+                    )
             }
         }
     }
