@@ -213,26 +213,41 @@ fn container_help(_ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     })
 }
 
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], parsed as Redis 7.0 does: every
+/// argument is a flag, and an unknown one or an illegal mix (NOSAVE with SAVE, ABORT with
+/// anything) is a syntax error that stops nothing. NOW has nothing to skip here (no
+/// replicas to wait for); ABORT finds no shutdown in progress, since one never waits.
 fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let mode = match args.get(1).map(|a| crate::args::lower(a)) {
-        None => ShutdownMode::Default,
-        Some(m) if m == "nosave" => ShutdownMode::NoSave,
-        Some(m) if m == "save" => ShutdownMode::Save,
-        Some(_) => return Err(crate::error::CommandError::Syntax),
-    };
+    let (mut save, mut nosave, mut force, mut now, mut abort) = (false, false, false, false, false);
+    for a in &args[1..] {
+        match crate::args::lower(a).as_str() {
+            "nosave" => nosave = true,
+            "save" => save = true,
+            "now" => now = true,
+            "force" => force = true,
+            "abort" => abort = true,
+            _ => return Err(crate::error::CommandError::Syntax),
+        }
+    }
+    if (abort && (save || nosave || now || force)) || (save && nosave) {
+        return Err(crate::error::CommandError::Syntax);
+    }
+    if abort {
+        return Err(crate::error::CommandError::err("No shutdown in progress."));
+    }
     // Save before stopping when asked to, or by default when save points exist; a
-    // failed save keeps the server running (Redis: "Errors trying to SHUTDOWN").
-    let must_save = match mode {
-        ShutdownMode::Save => true,
-        ShutdownMode::NoSave => false,
-        ShutdownMode::Default => !ctx.settings().save.is_empty(),
-    };
+    // failed save keeps the server running (Redis: "Errors trying to SHUTDOWN") unless
+    // FORCE says to exit anyway.
+    let must_save = save || (!nosave && !ctx.settings().save.is_empty());
     if must_save {
         if let Err(e) = crate::persistence::save_locked(ctx.shared, ctx.ks) {
-            tracing::warn!("Error trying to save the DB, can't exit: {e}");
-            return Err(crate::error::CommandError::err(
-                "Errors trying to SHUTDOWN. Check logs.",
-            ));
+            if !force {
+                tracing::warn!("Error trying to save the DB, can't exit: {e}");
+                return Err(crate::error::CommandError::err(
+                    "Errors trying to SHUTDOWN. Check logs.",
+                ));
+            }
+            tracing::warn!("Error trying to save the DB, exiting anyway (FORCE): {e}");
         }
     }
     ctx.shared.shutdown.request(ShutdownMode::NoSave);
