@@ -213,12 +213,19 @@ fn flushdb_during_bgsave_keeps_the_snapshot_whole() {
 #[test]
 fn failed_bgsave_refuses_writes_until_a_save_succeeds() {
     let dir = temp_dir("misconf");
-    let s = Server::start_in(Kind::Snapkv, &dir, &["--save", "3600 1000000"]);
+    let s = Server::start_in(
+        Kind::Snapkv,
+        &dir,
+        &["--save", "3600 1000000", "--enable-protected-configs", "yes"],
+    );
     let mut c = s.conn();
     c.cmd(&["SET", "k", "v"]);
     // A target that cannot be replaced: dbfilename names a non-empty directory.
     std::fs::create_dir_all(dir.join("blocked").join("x")).unwrap();
-    c.cmd(&["CONFIG", "SET", "dbfilename", "blocked"]);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "dbfilename", "blocked"]),
+        Value::Simple("OK".into())
+    );
     assert_eq!(
         c.cmd(&["BGSAVE"]),
         Value::Simple("Background saving started".into())

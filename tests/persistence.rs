@@ -177,7 +177,8 @@ fn shutdown_save_and_nosave() {
 #[test]
 fn failed_save_keeps_the_old_dump_and_no_temp_file() {
     let dir = temp_dir("failsave");
-    let s = Server::start_in(Kind::Snapkv, &dir, &[]);
+    // dbfilename is a protected config, as in Redis 7.0.
+    let s = Server::start_in(Kind::Snapkv, &dir, &["--enable-protected-configs", "yes"]);
     let mut c = s.conn();
     c.cmd(&["SET", "v", "old"]);
     assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()));
@@ -185,7 +186,10 @@ fn failed_save_keeps_the_old_dump_and_no_temp_file() {
     c.cmd(&["SET", "v", "new"]);
     // A target that cannot be replaced: dbfilename names a non-empty directory.
     std::fs::create_dir_all(dir.join("blocked").join("x")).unwrap();
-    c.cmd(&["CONFIG", "SET", "dbfilename", "blocked"]);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "dbfilename", "blocked"]),
+        Value::Simple("OK".into())
+    );
     assert_eq!(c.cmd(&["SAVE"]), Value::Error("ERR".into()));
     assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), old);
     let temps = temp_files(&dir).len();

@@ -157,6 +157,13 @@ impl ClientState {
     pub fn id(&self) -> u64 {
         self.info.id
     }
+
+    /// Connected over loopback (Redis's `islocalClient`, what the `local` setting of
+    /// `enable-debug-command` and `enable-protected-configs` allows).
+    pub fn is_local(&self) -> bool {
+        let addr = &self.info.addr;
+        addr.starts_with("127.") || addr.starts_with("[::1]")
+    }
 }
 
 /// All live connections.

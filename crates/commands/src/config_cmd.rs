@@ -125,7 +125,7 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         .collect();
     ctx.shared
         .config
-        .set(&pairs)
+        .set(&pairs, ctx.client.is_local())
         .map_err(CommandError::Custom)?;
     ctx.shared.apply_config();
     // This connection sees its own change at once.

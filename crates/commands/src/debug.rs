@@ -47,9 +47,7 @@ fn syntax(args: &[Bytes]) -> CommandError {
 pub fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let allowed = match ctx.settings().enable_debug_command.as_str() {
         "yes" => true,
-        "local" => {
-            ctx.client.info.addr.starts_with("127.") || ctx.client.info.addr.starts_with("[::1]")
-        }
+        "local" => ctx.client.is_local(),
         _ => false,
     };
     if !allowed {

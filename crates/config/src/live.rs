@@ -111,8 +111,19 @@ impl Config {
     }
 
     /// CONFIG SET with any number of pairs: all validated, then all applied. Returns the
-    /// names that changed; the error is the full Redis error line.
-    pub fn set(&self, pairs: &[(&str, &str)]) -> Result<Vec<&'static str>, String> {
+    /// names that changed; the error is the full Redis error line. `local_client`: the
+    /// asking client is on loopback or a unix socket (what `enable-protected-configs
+    /// local` allows).
+    pub fn set(
+        &self,
+        pairs: &[(&str, &str)],
+        local_client: bool,
+    ) -> Result<Vec<&'static str>, String> {
+        let protected_ok = match self.settings().enable_protected_configs.as_str() {
+            "yes" => true,
+            "local" => local_client,
+            _ => false,
+        };
         let mut staged: Vec<(&'static str, String)> = Vec::new();
         for (name, value) in pairs {
             let Some(spec) = OptionSpec::find(name) else {
@@ -128,6 +139,9 @@ impl Config {
             }
             if spec.immutable {
                 return Err(fail("can't set immutable config"));
+            }
+            if spec.protected && !protected_ok {
+                return Err(fail("can't set protected config"));
             }
             let v = spec.canonical(&[value]).map_err(|e| fail(&e))?;
             staged.push((spec.name, v));
@@ -217,23 +231,47 @@ mod tests {
     fn set_is_all_or_nothing() {
         let c = Config::load(None, &[]).unwrap();
         let g = c.generation();
-        let err = c.set(&[("maxmemory", "10mb"), ("hz", "x")]).unwrap_err();
+        let err = c
+            .set(&[("maxmemory", "10mb"), ("hz", "x")], true)
+            .unwrap_err();
         assert_eq!(
             err,
             "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"
         );
         assert_eq!(c.get_value("maxmemory").unwrap(), "0");
-        c.set(&[("maxmemory", "10mb"), ("hz", "20")]).unwrap();
+        c.set(&[("maxmemory", "10mb"), ("hz", "20")], true).unwrap();
         assert_eq!(c.settings().maxmemory, 10 << 20);
         assert!(c.generation() > g);
         assert!(c
-            .set(&[("port", "1")])
+            .set(&[("port", "1")], true)
             .unwrap_err()
             .contains("can't set immutable config"));
         assert!(c
-            .set(&[("nope", "1")])
+            .set(&[("nope", "1")], true)
             .unwrap_err()
             .starts_with("ERR Unknown option"));
+    }
+
+    #[test]
+    fn where_files_go_is_protected_as_in_redis() {
+        let protected = "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config";
+        let c = Config::load(None, &[]).unwrap();
+        assert_eq!(c.set(&[("dir", "/tmp")], true).unwrap_err(), protected);
+        assert!(c
+            .set(&[("dbfilename", "x.rdb")], true)
+            .unwrap_err()
+            .ends_with("can't set protected config"));
+        assert!(c
+            .set(&[("enable-protected-configs", "yes")], true)
+            .unwrap_err()
+            .ends_with("can't set immutable config"));
+        let local =
+            Config::load(None, &["--enable-protected-configs".into(), "local".into()]).unwrap();
+        assert_eq!(local.set(&[("dir", "/tmp")], false).unwrap_err(), protected);
+        local.set(&[("dbfilename", "x.rdb")], true).unwrap();
+        let yes = Config::load(None, &["--enable-protected-configs".into(), "yes".into()]).unwrap();
+        yes.set(&[("dbfilename", "x.rdb")], false).unwrap();
+        assert_eq!(yes.get_value("dbfilename").unwrap(), "x.rdb");
     }
 
     #[test]
@@ -245,7 +283,7 @@ mod tests {
         let c = Config::load(Some(&f), &["--hz".into(), "30".into()]).unwrap();
         assert_eq!(c.settings().port, 7000);
         assert_eq!(c.settings().hz, 30);
-        c.set(&[("maxmemory", "1mb")]).unwrap();
+        c.set(&[("maxmemory", "1mb")], true).unwrap();
         c.rewrite().unwrap();
         let text = std::fs::read_to_string(&f).unwrap();
         assert!(

@@ -32,6 +32,9 @@ pub struct OptionSpec {
     pub default: &'static str,
     /// Only settable at start-up (config file or command line).
     pub immutable: bool,
+    /// CONFIG SET needs `enable-protected-configs` (Redis's `PROTECTED_CONFIG`: where
+    /// the server writes files, so a client cannot point them anywhere).
+    pub protected: bool,
     /// Hidden from `CONFIG GET *` like Redis's `DEBUG_CONFIG`/sensitive ones? No: shown.
     pub sensitive: bool,
 }
@@ -43,7 +46,15 @@ const fn opt(name: &'static str, kind: OptionKind, default: &'static str) -> Opt
         kind,
         default,
         immutable: false,
+        protected: false,
         sensitive: false,
+    }
+}
+
+const fn protected(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
+    OptionSpec {
+        protected: true,
+        ..opt(name, kind, default)
     }
 }
 
@@ -119,10 +130,10 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("stop-writes-on-bgsave-error", BOOL, "yes"),
     opt("rdbcompression", BOOL, "yes"),
     opt("rdbchecksum", BOOL, "yes"),
-    opt("dbfilename", OptionKind::Str, "dump.rdb"),
+    protected("dbfilename", OptionKind::Str, "dump.rdb"),
     opt("rdb-del-sync-files", BOOL, "no"),
     opt("rdb-save-incremental-fsync", BOOL, "yes"),
-    opt("dir", OptionKind::Str, "./"),
+    protected("dir", OptionKind::Str, "./"),
     opt(
         "snapshot-method",
         OptionKind::Enum(&["auto", "fork", "forkless"]),
@@ -131,6 +142,11 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("snapshot-buffer-limit", MEM, "67108864"),
     opt("snapshot-throttle-max-delay", int(0, 10_000), "10"),
     // Security
+    fixed(
+        "enable-protected-configs",
+        OptionKind::Enum(&["no", "yes", "local"]),
+        "no",
+    ),
     fixed(
         "enable-debug-command",
         OptionKind::Enum(&["no", "yes", "local"]),

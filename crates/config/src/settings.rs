@@ -87,6 +87,7 @@ pub struct Settings {
     pub backup_s3_timeout: u64,
     pub backup_on_shutdown: bool,
     pub enable_debug_command: String,
+    pub enable_protected_configs: String,
 }
 
 impl Settings {
@@ -182,6 +183,7 @@ impl Settings {
             backup_s3_timeout: u("backup-s3-timeout"),
             backup_on_shutdown: b("backup-on-shutdown"),
             enable_debug_command: s("enable-debug-command"),
+            enable_protected_configs: s("enable-protected-configs"),
         }
     }
 
