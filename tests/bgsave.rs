@@ -216,7 +216,12 @@ fn failed_bgsave_refuses_writes_until_a_save_succeeds() {
     let s = Server::start_in(
         Kind::Snapkv,
         &dir,
-        &["--save", "3600 1000000", "--enable-protected-configs", "yes"],
+        &[
+            "--save",
+            "3600 1000000",
+            "--enable-protected-configs",
+            "yes",
+        ],
     );
     let mut c = s.conn();
     c.cmd(&["SET", "k", "v"]);

@@ -521,3 +521,40 @@ fn info_counters_count_like_redis() {
     }
     assert_eq!(seen[0], seen[1], "snapkv vs redis");
 }
+
+#[test]
+fn debug_populate_matches_redis() {
+    let args = ["--enable-debug-command", "yes"];
+    let (snapkv, redis) = (Server::snapkv(&args), Server::redis(&args));
+    let (mut a, mut b) = (snapkv.conn(), redis.conn());
+    let script: &[&[&str]] = &[
+        &["SET", "k:1", "kept"],
+        &["DEBUG", "POPULATE", "3", "k", "12"],
+        &["GET", "k:0"],
+        &["GET", "k:1"],
+        &["GET", "k:2"],
+        &["DEBUG", "POPULATE", "3", "t", "3"],
+        &["GET", "t:2"],
+        &["DEBUG", "POPULATE", "20000"],
+        &["GET", "key:19999"],
+        &["DEBUG", "POPULATE", "-1"],
+        &["DEBUG", "POPULATE", "abc"],
+        &["DEBUG", "POPULATE", "2", "z", "0"],
+        &["GET", "z:1"],
+        &["DEBUG", "POPULATE", "2", "y", "-3"],
+        &["DEBUG", "POPULATE", "1", "a", "1", "extra"],
+        &["DBSIZE"],
+    ];
+    for cmd in script {
+        assert_eq!(a.cmd(cmd), b.cmd(cmd), "{cmd:?}");
+    }
+    // Populated keys do not count towards save points (one change: the SET).
+    let changes = |c: &mut snapkv_e2e::Conn| {
+        let info = c.cmd(&["INFO", "persistence"]).as_str().to_string();
+        info.lines()
+            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+            .map(str::to_string)
+    };
+    assert_eq!(changes(&mut a), Some("1".into()));
+    assert_eq!(changes(&mut a), changes(&mut b));
+}

@@ -1,4 +1,4 @@
-//! DEBUG: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, RELOAD, HELP.
+//! DEBUG: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, RELOAD, POPULATE, HELP.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -14,6 +14,11 @@ const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "OBJECT <key>",
     "    Show low level info about the `key` and associated value.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
     "RELOAD [option ...]",
     "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
     "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -71,6 +76,7 @@ pub fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             Ok(Reply::Ok)
         }
         ("reload", _) => reload(ctx, args),
+        ("populate", 3..=5) => populate(ctx, args),
         ("object", 3) => {
             let db = ctx.db();
             let now = ctx.now_ms();
@@ -89,6 +95,38 @@ pub fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         }
         _ => Err(syntax(args)),
     }
+}
+
+/// DEBUG POPULATE count [prefix] [size]: keys `prefix:N` (default `key`) holding
+/// `value:N`, cut or zero-padded to `size` bytes when a size is given; keys that exist
+/// are left alone, and nothing counts towards save points — as Redis 7.0.
+fn populate(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let positive = |a: &Bytes| {
+        crate::args::parse_i64(a)
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| CommandError::err("value is out of range, must be positive"))
+    };
+    let count = positive(&args[2])?;
+    let size = args.get(4).map(positive).transpose()?.unwrap_or(0) as usize;
+    let prefix = args.get(3).map_or(&b"key"[..], |p| &p[..]);
+    let db = ctx.db();
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    for n in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.extend_from_slice(format!(":{n}").as_bytes());
+        let mut value = format!("value:{n}").into_bytes();
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        ctx.ks.populate(
+            db,
+            &key,
+            snapkv_keyspace::Value::Str(snapkv_keyspace::StrValue::from_bytes(&value)),
+        );
+    }
+    Ok(Reply::Ok)
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save (unless NOSAVE), empty every database

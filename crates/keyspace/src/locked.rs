@@ -429,6 +429,18 @@ impl<'a> Locked<'a> {
         true
     }
 
+    /// Adds `key` unless it exists, without counting a change: DEBUG POPULATE, which
+    /// Redis does not count towards save points. Returns whether it was added.
+    pub fn populate(&mut self, db: usize, key: &[u8], value: Value) -> bool {
+        let (added, _) = self.set(db, key, value, SetCondition::IfMissing, SetExpiry::Clear);
+        if added {
+            let l = self.loc(db, key);
+            let stats = &mut self.shard(l.gid).stats;
+            stats.dirty = stats.dirty.saturating_sub(1);
+        }
+        added
+    }
+
     /// Counts `n` extra changes (commands whose effect is not a single entry write).
     pub fn add_dirty(&mut self, db: usize, key: &[u8], n: u64) {
         let l = self.loc(db, key);
