@@ -43,6 +43,7 @@ pub fn write_options(settings: &snapkv_config::Settings) -> snapkv_rdb::WriteOpt
         zset_max_listpack_entries: settings.zset_max_listpack_entries as usize,
         zset_max_listpack_value: settings.zset_max_listpack_value as usize,
         list_max_listpack_size: settings.list_max_listpack_size,
+        key_save_delay: settings.rdb_key_save_delay,
         ..Default::default()
     }
 }

@@ -92,13 +92,17 @@ impl Config {
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
         let values = self.values.read();
         let mut out = Vec::new();
+        let is_glob = |p: &[u8]| p.iter().any(|c| matches!(c, b'*' | b'?' | b'['));
         for o in OPTIONS {
             let names = std::iter::once(o.name).chain(o.alias);
             for name in names {
-                if patterns
-                    .iter()
-                    .any(|p| snapkv_keyspace::glob::matches(p, name.as_bytes(), true))
-                    && !out.iter().any(|(n, _): &(String, String)| n == name)
+                if patterns.iter().any(|p| {
+                    if is_glob(p) {
+                        !o.hidden && snapkv_keyspace::glob::matches(p, name.as_bytes(), true)
+                    } else {
+                        p.eq_ignore_ascii_case(name.as_bytes())
+                    }
+                }) && !out.iter().any(|(n, _): &(String, String)| n == name)
                 {
                     out.push((
                         name.to_string(),

@@ -32,6 +32,9 @@ pub struct OptionSpec {
     pub default: &'static str,
     /// Only settable at start-up (config file or command line).
     pub immutable: bool,
+    /// Left out of glob matches: CONFIG GET returns it only when asked by its exact name
+    /// (Redis's `HIDDEN_CONFIG`, for testing aids such as `rdb-key-save-delay`).
+    pub hidden: bool,
     /// CONFIG SET needs `enable-protected-configs` (Redis's `PROTECTED_CONFIG`: where
     /// the server writes files, so a client cannot point them anywhere).
     pub protected: bool,
@@ -46,8 +49,16 @@ const fn opt(name: &'static str, kind: OptionKind, default: &'static str) -> Opt
         kind,
         default,
         immutable: false,
+        hidden: false,
         protected: false,
         sensitive: false,
+    }
+}
+
+const fn hidden(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
+    OptionSpec {
+        hidden: true,
+        ..opt(name, kind, default)
     }
 }
 
@@ -140,6 +151,9 @@ pub static OPTIONS: &[OptionSpec] = &[
         "auto",
     ),
     opt("snapshot-buffer-limit", MEM, "67108864"),
+    // Sleep this many microseconds after each key a save writes (negative -N: one
+    // microsecond every N keys) — Redis's testing aid for slow saves.
+    hidden("rdb-key-save-delay", int(i32::MIN as i64, INT_MAX), "0"),
     opt("snapshot-throttle-max-delay", int(0, 10_000), "10"),
     // Security
     fixed(

@@ -47,6 +47,8 @@ pub struct Settings {
     pub stop_writes_on_bgsave_error: bool,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
+    /// `rdb-key-save-delay` (µs after each key saved; negative -N: 1 µs every N keys).
+    pub rdb_key_save_delay: i64,
     pub dbfilename: String,
     pub rdb_del_sync_files: bool,
     pub rdb_save_incremental_fsync: bool,
@@ -139,6 +141,7 @@ impl Settings {
             stop_writes_on_bgsave_error: b("stop-writes-on-bgsave-error"),
             rdbcompression: b("rdbcompression"),
             rdbchecksum: b("rdbchecksum"),
+            rdb_key_save_delay: n("rdb-key-save-delay"),
             dbfilename: s("dbfilename"),
             rdb_del_sync_files: b("rdb-del-sync-files"),
             rdb_save_incremental_fsync: b("rdb-save-incremental-fsync"),

@@ -29,6 +29,9 @@ pub struct WriteOptions {
     pub list_max_listpack_size: i64,
     pub stream_node_max_entries: usize,
     pub stream_node_max_bytes: usize,
+    /// `rdb-key-save-delay`, for the snapshot writer's per-key loop (this crate never
+    /// sleeps): µs after each key, or with -N, 1 µs every N keys.
+    pub key_save_delay: i64,
 }
 
 impl Default for WriteOptions {
@@ -44,6 +47,7 @@ impl Default for WriteOptions {
             list_max_listpack_size: -2,
             stream_node_max_entries: 100,
             stream_node_max_bytes: 4096,
+            key_save_delay: 0,
         }
     }
 }

@@ -125,6 +125,7 @@ fn options() -> impl Strategy<Value = WriteOptions> {
                 list_max_listpack_size: list,
                 stream_node_max_entries: stream_n,
                 stream_node_max_bytes: if stream_n == 5 { 64 } else { 4096 },
+                key_save_delay: 0,
             },
         )
 }

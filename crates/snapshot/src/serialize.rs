@@ -13,9 +13,26 @@ pub struct SaveStats {
     pub bytes: u64,
 }
 
+/// Writes one key; then waits as `rdb-key-save-delay` asks (Redis's `debugDelay`; its
+/// "1 µs with probability 1/N" for -N is taken as every N-th key).
 pub fn write_entry<W: Write>(w: &mut Writer<W>, e: &Entry) -> snapkv_rdb::Result<()> {
     let expire = e.expire_at().map(|t| t as i64);
-    crate::convert::write_value(w, &e.key, expire, &e.value)
+    crate::convert::write_value(w, &e.key, expire, &e.value)?;
+    match w.options().key_save_delay {
+        0 => {}
+        d if d > 0 => std::thread::sleep(std::time::Duration::from_micros(d as u64)),
+        d => {
+            thread_local!(static KEYS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+            let n = KEYS.with(|k| {
+                k.set(k.get().wrapping_add(1));
+                k.get()
+            });
+            if n.is_multiple_of(d.unsigned_abs()) {
+                std::thread::sleep(std::time::Duration::from_micros(1));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes every database of `locked` (which must hold all shards) as one RDB file.
