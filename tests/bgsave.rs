@@ -733,3 +733,116 @@ fn forkless_writes_big_collections_first_and_keeps_them_at_the_cut() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn info_field(info: &str, name: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// A server of `kind` (snapkv with `method`) in `dir`, DEBUG allowed, with these extra
+/// arguments.
+fn start_for_save_tests(kind: Kind, method: &str, dir: &std::path::Path, extra: &[&str]) -> Server {
+    let mut args = vec!["--enable-debug-command", "yes"];
+    if kind == Kind::Snapkv {
+        args.extend(["--snapshot-method", method]);
+    }
+    args.extend_from_slice(extra);
+    Server::start_in(kind, dir, &args)
+}
+
+const SAVERS: [(Kind, &str); 3] = [
+    (Kind::Redis, "redis"),
+    (Kind::Snapkv, "fork"),
+    (Kind::Snapkv, "forkless"),
+];
+
+#[test]
+fn a_running_save_refuses_save_and_flushall_stops_it_as_in_redis() {
+    let mut outcomes = Vec::new();
+    for (kind, method) in SAVERS {
+        let dir = temp_dir("stop-save");
+        let s = start_for_save_tests(kind, method, &dir, &["--save", "3600 1"]);
+        let mut c = s.conn();
+        c.cmd(&["DEBUG", "POPULATE", "20000"]);
+        assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()), "{method}");
+        // rdb-key-save-delay: the background save takes about 2 s.
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100"]);
+        let replies: Vec<Value> = [
+            &["BGSAVE"][..],
+            &["BGSAVE"],
+            &["BGSAVE", "SCHEDULE"],
+            &["SAVE"],
+            &["FLUSHALL"],
+        ]
+        .iter()
+        .map(|cmd| c.cmd(cmd))
+        .collect();
+        let info = c.bgsave_finished();
+        let fields: Vec<String> = [
+            "rdb_last_bgsave_status",
+            "rdb_changes_since_last_save",
+            "rdb_saves",
+        ]
+        .iter()
+        .map(|f| format!("{f}:{}", info_field(&info, f)))
+        .collect();
+        assert!(
+            temp_files(&dir).is_empty(),
+            "{method}: {:?}",
+            temp_files(&dir)
+        );
+        drop(s);
+        // The stopped save never replaced the dump FLUSHALL wrote: it loads empty.
+        let s = start_for_save_tests(kind, method, &dir, &[]);
+        let keys = s.conn().cmd(&["DBSIZE"]);
+        outcomes.push((method, replies, fields, keys));
+        drop(s);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+    let redis = &outcomes[0];
+    assert_eq!(redis.3, Value::Int(0));
+    for o in &outcomes[1..] {
+        assert_eq!(
+            (&o.1, &o.2, &o.3),
+            (&redis.1, &redis.2, &redis.3),
+            "{} vs redis",
+            o.0
+        );
+    }
+}
+
+#[test]
+fn shutdown_during_a_background_save_keeps_the_final_state() {
+    for (kind, method) in SAVERS {
+        let dir = temp_dir("shutdown-save");
+        let mut s = start_for_save_tests(kind, method, &dir, &[]);
+        let mut c = s.conn();
+        c.cmd(&["DEBUG", "POPULATE", "5000"]);
+        c.cmd(&["SET", "a", "old"]);
+        // A save that takes about 1 s, started before the last write.
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "200"]);
+        assert_eq!(
+            c.cmd(&["BGSAVE"]),
+            Value::Simple("Background saving started".into())
+        );
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+        c.cmd(&["SET", "a", "new"]);
+        c.send(&["SHUTDOWN", "SAVE"]);
+        assert!(s.wait_exit(Duration::from_secs(10)).is_some(), "{method}");
+        // Longer than the stopped save would have run: nothing renames over the dump.
+        std::thread::sleep(Duration::from_millis(1500));
+        let s = start_for_save_tests(kind, method, &dir, &[]);
+        let mut c = s.conn();
+        assert_eq!(
+            c.cmd(&["GET", "a"]),
+            Value::Bulk(b"new".to_vec()),
+            "{method}"
+        );
+        assert_eq!(c.cmd(&["DBSIZE"]), Value::Int(5001), "{method}");
+        drop(s);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

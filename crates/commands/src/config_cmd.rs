@@ -137,6 +137,10 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     ctx.shared.stats.reset();
     ctx.shared.commands.reset_stats();
+    ctx.shared
+        .persistence
+        .saves
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     for db in 0..ctx.shared.keyspace.databases() {
         ctx.ks.for_each_shard(db, |v| {
             let dirty = v.shard.stats.dirty;

@@ -183,6 +183,7 @@ fn reload(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     }
     match loaded {
         Ok(stats) => {
+            shared.persistence.record_load(&stats);
             tracing::info!("DB reloaded by DEBUG RELOAD ({} keys)", stats.keys_loaded);
             Ok(Reply::Ok)
         }

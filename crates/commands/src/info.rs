@@ -306,7 +306,7 @@ fn persistence(ctx: &mut Ctx, o: &mut String) {
     };
     let _ = write!(
         o,
-        "loading:{}\r\n{}async_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{processed}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current_secs}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\nrdb_last_bgsave_method:{}\r\nrdb_last_bgsave_method_reason:{}\r\nrdb_last_bgsave_cow_entries:{}\r\nsnapshot_writes_delayed:{}\r\nsnapshot_write_delay_usec:{}\r\n",
+        "loading:{}\r\n{}async_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{processed}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current_secs}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\nrdb_last_bgsave_method:{}\r\nrdb_last_bgsave_method_reason:{}\r\nrdb_last_bgsave_cow_entries:{}\r\nsnapshot_writes_delayed:{}\r\nsnapshot_write_delay_usec:{}\r\n",
         ctx.shared.loading.load(Relaxed) as u8,
         loading_fields.unwrap_or_default(),
         totals.dirty,
@@ -316,6 +316,8 @@ fn persistence(ctx: &mut Ctx, o: &mut String) {
         p.last_bgsave_secs.load(Relaxed),
         p.saves.load(Relaxed),
         p.last_cow_bytes.load(Relaxed),
+        p.last_load_expired.load(Relaxed),
+        p.last_load_keys.load(Relaxed),
         method.0,
         method.1,
         p.last_cow_entries.load(Relaxed),

@@ -381,9 +381,18 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     Ok(Reply::Ok)
 }
 
+/// FLUSHALL, as Redis 7.0's `flushAllDataAndResetRDB`: a running background save is
+/// stopped (its snapshot is of data just thrown away), and with save points configured
+/// the now empty dataset is saved at once, so a restart does not bring the keys back.
 fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let lazy = flush_mode(ctx, args)?;
     flush_dbs(ctx, 0..ctx.shared.keyspace.databases(), lazy);
+    crate::persistence::abort_bgsave(ctx.shared);
+    if !ctx.settings().save.is_empty() {
+        if let Err(e) = crate::persistence::save_locked(ctx.shared, ctx.ks) {
+            tracing::warn!("{e}");
+        }
+    }
     Ok(Reply::Ok)
 }
 

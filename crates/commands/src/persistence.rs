@@ -1,5 +1,7 @@
-//! Persistence commands: SAVE, BGSAVE [SCHEDULE] (the forkless engine), and the save
-//! SHUTDOWN performs. (The fork engine, engine choice and DEBUG RELOAD come next.)
+//! Persistence commands: SAVE and BGSAVE [SCHEDULE], the engine choice, the
+//! synchronous save SHUTDOWN, FLUSHALL and DEBUG RELOAD perform, and stopping a running
+//! background save ([`abort_bgsave`]) — one save at a time renames over the dump, as in
+//! Redis.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -60,7 +62,6 @@ pub fn save_locked(shared: &Shared, locked: &mut Locked<'_>) -> Result<SaveStats
     }
     let p = &shared.persistence;
     p.lastsave_secs.store(locked.now_ms / 1000, Relaxed);
-    p.saves.fetch_add(1, Relaxed);
     tracing::info!(
         "DB saved on disk ({} keys, {} bytes)",
         stats.keys,
@@ -70,6 +71,12 @@ pub fn save_locked(shared: &Shared, locked: &mut Locked<'_>) -> Result<SaveStats
 }
 
 fn save(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
+    let p = &ctx.shared.persistence;
+    // Two saves at once would race to rename over the same dump, the older one last.
+    if p.bgsave_in_progress.load(Relaxed) {
+        return Err(CommandError::err("Background save already in progress"));
+    }
+    p.saves.fetch_add(1, Relaxed);
     match save_locked(ctx.shared, ctx.ks) {
         Ok(_) => Ok(Reply::Ok),
         Err(e) => {
@@ -90,6 +97,13 @@ fn finish_bgsave(
     let now = snapkv_keyspace::clock::now_ms();
     p.last_bgsave_secs
         .store(((now - started) / 1000) as i64, Relaxed);
+    if p.aborting.swap(false, Relaxed) && result.is_err() {
+        // Stopped on purpose: not a failed save (no MISCONF), as Redis's SIGUSR1.
+        tracing::info!("Background saving terminated on request");
+        p.child_pid.store(0, Relaxed);
+        p.bgsave_in_progress.store(false, Relaxed);
+        return;
+    }
     match result {
         Ok(stats) => {
             s.keyspace.subtract_dirty(dirty_at_start);
@@ -107,7 +121,37 @@ fn finish_bgsave(
             tracing::warn!("Background saving error: {e}");
         }
     }
+    p.child_pid.store(0, Relaxed);
     p.bgsave_in_progress.store(false, Relaxed);
+}
+
+/// Stops a running background save, as Redis's `killRDBChild` (FLUSHALL, SHUTDOWN): the
+/// fork child is killed and reaped before this returns; a forkless save is cancelled
+/// and is sure never to rename its file into place, and ends at its next segment —
+/// which may need a shard lock the caller holds, so it is not waited for. Its temp file
+/// is removed either way, and the end does not count as a failed save. False if none
+/// was running.
+pub fn abort_bgsave(shared: &Shared) -> bool {
+    let p = &shared.persistence;
+    if !p.bgsave_in_progress.load(Relaxed) {
+        return false;
+    }
+    p.aborting.store(true, Relaxed);
+    let pid = p.child_pid.load(Relaxed);
+    if pid > 0 {
+        tracing::info!("Killing the background save child {pid}");
+        // SAFETY: signals our own child, still unreaped (the reaper clears child_pid
+        // only after waitpid), so the pid cannot have been reused.
+        unsafe { libc::kill(pid, libc::SIGUSR1) };
+        let t = std::time::Instant::now();
+        while p.bgsave_in_progress.load(Relaxed) && t.elapsed().as_secs() < 5 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    } else if let Some(capture) = p.capture.read().clone() {
+        let _gate = p.commit_gate.lock();
+        capture.cancel();
+    }
+    true
 }
 
 /// The engine for this save: `snapshot-method`, or the policy's choice under `auto`.
@@ -149,6 +193,8 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
     let dirty_at_start = shared.keyspace.dirty_per_shard();
     let started = snapkv_keyspace::clock::now_ms();
     p.bgsave_started_ms.store(started, Relaxed);
+    p.aborting.store(false, Relaxed);
+    p.saves.fetch_add(1, Relaxed);
     let (mut engine, mut reason) = choose_engine(shared, &settings);
     if engine == Engine::Fork {
         let used = snapkv_keyspace::memory::used_memory_now();
@@ -158,6 +204,7 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         };
         match forked {
             Ok(child) => {
+                p.child_pid.store(child.pid.as_raw(), Relaxed);
                 p.latest_fork_usec.store(child.fork_usec, Relaxed);
                 p.total_forks.fetch_add(1, Relaxed);
                 *p.last_method.lock() = ("fork", reason);
@@ -210,8 +257,31 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         .name("snapkv-bgsave".into())
         .spawn(move || {
             let s = &*me;
-            let result = file_sink(&settings).write_with(|out| {
-                snapkv_snapshot::forkless::run(&s.keyspace, &capture, epoch, out, opts, &progress)
+            let sink = file_sink(&settings).background();
+            let result = sink.open().map_err(|e| e.to_string()).and_then(|out| {
+                let written = snapkv_snapshot::forkless::run(
+                    &s.keyspace,
+                    &capture,
+                    epoch,
+                    out,
+                    opts,
+                    &progress,
+                );
+                match written {
+                    Ok((out, stats)) => {
+                        // Under the gate: once abort_bgsave has cancelled us, no rename.
+                        let _gate = s.persistence.commit_gate.lock();
+                        if capture.is_cancelled() {
+                            sink.abort();
+                            return Err("the background save was cancelled".to_string());
+                        }
+                        sink.commit(out).map(|_| stats).map_err(|e| e.to_string())
+                    }
+                    Err(e) => {
+                        sink.abort();
+                        Err(format!("Write error saving DB on disk: {e}"))
+                    }
+                }
             });
             s.persistence
                 .last_cow_entries
@@ -237,12 +307,11 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if args.len() > 2 {
         return Err(CommandError::Syntax);
     }
+    // SCHEDULE defers a save only behind another kind of child (Redis's AOF rewrite),
+    // and there is none here: behind a running save it is refused like a plain BGSAVE.
+    let _ = schedule;
     match start_bgsave(ctx.shared) {
         Ok(true) => Ok(Reply::simple("Background saving started")),
-        Ok(false) if schedule => {
-            ctx.shared.persistence.scheduled.store(true, Relaxed);
-            Ok(Reply::simple("Background saving scheduled"))
-        }
         Ok(false) => Err(CommandError::err("Background save already in progress")),
         Err(e) => Err(CommandError::err(e)),
     }

@@ -238,6 +238,11 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     // Save before stopping when asked to, or by default when save points exist; a
     // failed save keeps the server running (Redis: "Errors trying to SHUTDOWN") unless
     // FORCE says to exit anyway.
+    // A running background save would finish after the process is gone — a fork child
+    // renaming an older snapshot over the one saved here (Redis kills it too).
+    if crate::persistence::abort_bgsave(ctx.shared) {
+        tracing::warn!("There is a child saving an .rdb. Killing it!");
+    }
     let must_save = save || (!nosave && !ctx.settings().save.is_empty());
     if must_save {
         if let Err(e) = crate::persistence::save_locked(ctx.shared, ctx.ks) {

@@ -162,17 +162,30 @@ pub struct Pause {
     pub notify: tokio::sync::Notify,
 }
 
-/// Persistence status shared with the snapshot engines (INFO persistence, LASTSAVE,
-/// MISCONF).
 /// (progress, file size, start time in Unix seconds) of a start-up load.
 pub type LoadingState = (Option<std::sync::Arc<snapkv_rdb::Progress>>, u64, u64);
 
+/// Persistence status shared with the snapshot engines (INFO persistence, LASTSAVE,
+/// MISCONF).
 #[derive(Default)]
 pub struct PersistenceState {
     pub lastsave_secs: AtomicU64,
     pub last_bgsave_ok: AtomicBool,
     pub bgsave_in_progress: AtomicBool,
+    /// `rdb_saves`: SAVE commands and background saves started (as Redis counts them).
     pub saves: AtomicU64,
+    /// The running fork engine's child, 0 when none.
+    pub child_pid: std::sync::atomic::AtomicI32,
+    /// The running background save is being stopped on purpose (FLUSHALL, SHUTDOWN):
+    /// its end is not a failure, as Redis's SIGUSR1 to its child is not.
+    pub aborting: AtomicBool,
+    /// Held while a forkless save decides to rename its file into place, and while one
+    /// is cancelled: a cancelled save never renames after the cancel returns.
+    pub commit_gate: Mutex<()>,
+    /// `rdb_last_load_keys_loaded` / `_expired`: the last RDB load (start-up, DEBUG
+    /// RELOAD).
+    pub last_load_keys: AtomicU64,
+    pub last_load_expired: AtomicU64,
     /// Unix ms when the running background save started.
     pub bgsave_started_ms: AtomicU64,
     /// Seconds the last background save took (-1 before the first).
@@ -181,8 +194,6 @@ pub struct PersistenceState {
     pub progress: Mutex<Option<std::sync::Arc<snapkv_snapshot::forkless::Progress>>>,
     /// Entries writers copied for the last forkless snapshot (copy-on-write work).
     pub last_cow_entries: AtomicU64,
-    /// BGSAVE SCHEDULE asked for a save while one was running.
-    pub scheduled: AtomicBool,
     /// Engine of the last background save and why it was chosen.
     pub last_method: Mutex<(&'static str, String)>,
     pub latest_fork_usec: AtomicU64,
@@ -197,6 +208,16 @@ pub struct PersistenceState {
     /// While loading at start-up: (progress once the file is open, file size, start
     /// time in Unix seconds).
     pub loading: Mutex<Option<LoadingState>>,
+}
+
+impl PersistenceState {
+    /// `rdb_last_load_keys_loaded` / `_expired` after an RDB load.
+    pub fn record_load(&self, stats: &snapkv_snapshot::LoadStats) {
+        self.last_load_keys
+            .store(stats.keys_loaded, Ordering::Relaxed);
+        self.last_load_expired
+            .store(stats.keys_expired, Ordering::Relaxed);
+    }
 }
 
 pub struct Shared {

@@ -299,6 +299,7 @@ fn load_dump(shared: &Shared) -> Result<(), String> {
     *shared.persistence.loading.lock() = None;
     shared.loading.store(false, Relaxed);
     let stats = result.map_err(|e| e.to_string())?;
+    shared.persistence.record_load(&stats);
     tracing::info!(
         "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys dropped)",
         started.elapsed().as_secs_f64(),

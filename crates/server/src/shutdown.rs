@@ -47,6 +47,11 @@ pub async fn wait(shared: &Arc<Shared>, signals: &mut Signals) -> i32 {
             _ = shared.shutdown.notify.notified() => ("User requested shutdown...", false),
         };
         tracing::warn!("{reason}");
+        // A background save would outlive us (a fork child renaming an older snapshot
+        // over the final one); SHUTDOWN stopped it already.
+        if signalled && snapkv_commands::persistence::abort_bgsave(shared) {
+            tracing::warn!("There is a child saving an .rdb. Killing it!");
+        }
         // SHUTDOWN saved (or chose not to) before asking; a signal saves here.
         if signalled && !shared.config.settings().save.is_empty() {
             let s = shared.clone();

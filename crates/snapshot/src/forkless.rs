@@ -75,6 +75,8 @@ pub struct Capture {
     /// the snapshot thread when it falls behind (see `throttle.rs`).
     pub pace_permille: AtomicU32,
     first: Mutex<FirstRequests>,
+    /// Set by [`Capture::cancel`]: the walk stops at its next segment.
+    cancelled: std::sync::atomic::AtomicBool,
 }
 
 /// Elements sampled to size a captured collection: enough for a fair mean, and O(1)
@@ -100,6 +102,16 @@ impl SnapshotCapture for Capture {
 }
 
 impl Capture {
+    /// Stops the snapshot: [`run`] returns an error at its next segment (FLUSHALL and
+    /// SHUTDOWN end a running save, as Redis kills its child).
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
     /// Asks the snapshot thread to write `key` of `db` before anything else, for a write
     /// about to change it that would otherwise copy a big table whole under its shard
     /// lock (the snapshot would hold the old one). `done` is dropped once the key is
@@ -191,6 +203,10 @@ impl<W: Write> Out<'_, W> {
             return Ok(());
         }
         for (db, e) in &queued {
+            // A FLUSHALL hands over everything at once; cancelled, it need not be written.
+            if capture.is_cancelled() {
+                return Err(std::io::Error::other("the background save was cancelled").into());
+            }
             self.entry(*db, e)?;
         }
         progress
@@ -243,6 +259,9 @@ pub fn run<W: Write>(
             while holding_locks(&mut pacer, || {
                 ks.capture_segment(at, si, epoch, |e| walked.push(e.clone()))
             }) {
+                if capture.is_cancelled() {
+                    return Err(std::io::Error::other("the background save was cancelled").into());
+                }
                 si += 1;
                 if let Some(p) = pacer.as_mut() {
                     let done = progress.keys_processed.load(Ordering::Relaxed) as f64

@@ -98,7 +98,7 @@ pub fn load_with(
     Ok(stats)
 }
 
-/// Removes `temp-<pid>.rdb` files in `dir` left by processes that no longer exist (a
+/// Removes `temp-<pid>.rdb` (and forkless `temp-bg-<pid>.rdb`) files in `dir` left by processes that no longer exist (a
 /// server or fork child killed mid-save); the dump itself is never touched.
 pub fn remove_stale_temp_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut removed = Vec::new();
@@ -109,6 +109,7 @@ pub fn remove_stale_temp_files(dir: &Path) -> Vec<std::path::PathBuf> {
         let name = e.file_name().to_string_lossy().into_owned();
         let Some(pid) = name
             .strip_prefix("temp-")
+            .map(|r| r.strip_prefix("bg-").unwrap_or(r))
             .and_then(|r| r.strip_suffix(".rdb"))
             .and_then(|p| p.parse::<i32>().ok())
         else {

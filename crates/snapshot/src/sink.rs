@@ -34,6 +34,7 @@ pub struct FileSink {
     dir: PathBuf,
     target: PathBuf,
     autosync: bool,
+    background: bool,
 }
 
 impl FileSink {
@@ -43,7 +44,16 @@ impl FileSink {
             dir: dir.to_path_buf(),
             target: dir.join(dbfilename),
             autosync: true,
+            background: false,
         }
+    }
+
+    /// Stages in `temp-bg-<pid>.rdb` instead: a forkless save runs in the server's own
+    /// process, beside any synchronous save (DEBUG RELOAD, SHUTDOWN, FLUSHALL), which
+    /// must never open — and truncate — the same temp file.
+    pub fn background(mut self) -> FileSink {
+        self.background = true;
+        self
     }
 
     /// `rdb-save-incremental-fsync` (on by default, as in Redis).
@@ -59,7 +69,9 @@ impl FileSink {
     /// `temp-<pid>.rdb` of the process that writes: a fork child stages in its own, which
     /// the parent removes if the child dies (as Redis's `rdbRemoveTempFile`).
     fn temp(&self) -> PathBuf {
-        self.dir.join(format!("temp-{}.rdb", std::process::id()))
+        let bg = if self.background { "bg-" } else { "" };
+        self.dir
+            .join(format!("temp-{bg}{}.rdb", std::process::id()))
     }
 
     /// Opens the temp file for writing.
