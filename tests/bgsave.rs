@@ -770,25 +770,30 @@ fn a_running_save_refuses_save_and_flushall_stops_it_as_in_redis() {
         assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()), "{method}");
         // rdb-key-save-delay: the background save takes about 2 s.
         c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100"]);
-        let replies: Vec<Value> = [
-            &["BGSAVE"][..],
-            &["BGSAVE"],
-            &["BGSAVE", "SCHEDULE"],
-            &["SAVE"],
-            &["FLUSHALL"],
-        ]
-        .iter()
-        .map(|cmd| c.cmd(cmd))
-        .collect();
+        let mut replies = vec![c.cmd(&["BGSAVE"])];
+        let running = c.cmd(&["INFO", "persistence"]).as_str().to_string();
+        let total = info_field(&running, "current_save_keys_total");
+        replies.extend(
+            [
+                &["BGSAVE"][..],
+                &["BGSAVE", "SCHEDULE"],
+                &["SAVE"],
+                &["FLUSHALL"],
+            ]
+            .iter()
+            .map(|cmd| c.cmd(cmd)),
+        );
         let info = c.bgsave_finished();
-        let fields: Vec<String> = [
-            "rdb_last_bgsave_status",
-            "rdb_changes_since_last_save",
-            "rdb_saves",
-        ]
-        .iter()
-        .map(|f| format!("{f}:{}", info_field(&info, f)))
-        .collect();
+        let mut fields = vec![format!("current_save_keys_total:{total}")];
+        fields.extend(
+            [
+                "rdb_last_bgsave_status",
+                "rdb_changes_since_last_save",
+                "rdb_saves",
+            ]
+            .iter()
+            .map(|f| format!("{f}:{}", info_field(&info, f))),
+        );
         assert!(
             temp_files(&dir).is_empty(),
             "{method}: {:?}",
@@ -844,5 +849,59 @@ fn shutdown_during_a_background_save_keeps_the_final_state() {
         assert_eq!(c.cmd(&["DBSIZE"]), Value::Int(5001), "{method}");
         drop(s);
         std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[test]
+fn bgsave_inside_exec_is_scheduled_as_in_redis() {
+    let mut outcomes = Vec::new();
+    for (kind, method) in SAVERS {
+        let dir = temp_dir("exec-bgsave");
+        let s = start_for_save_tests(kind, method, &dir, &[]);
+        let mut c = s.conn();
+        c.cmd(&["MULTI"]);
+        c.cmd(&["SET", "k", "v"]);
+        c.cmd(&["BGSAVE"]);
+        // Used to hang the fork engine: EXEC held k's shard, the fork wanted them all.
+        let exec = c.cmd(&["EXEC"]);
+        // The cron starts the scheduled save.
+        let t = Instant::now();
+        let info = loop {
+            let info = c.cmd(&["INFO", "persistence"]).as_str().to_string();
+            if info_field(&info, "rdb_saves") == "1"
+                && info_field(&info, "rdb_bgsave_in_progress") == "0"
+            {
+                break info;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "{method}: {info}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            c.cmd(&["BGSAVE"]),
+            Value::Simple("Background saving started".into())
+        );
+        let after = c.bgsave_finished();
+        drop(s);
+        let s = start_for_save_tests(kind, method, &dir, &[]);
+        let k = s.conn().cmd(&["GET", "k"]);
+        outcomes.push((
+            method,
+            exec,
+            info_field(&info, "rdb_last_bgsave_status"),
+            info_field(&after, "rdb_saves"),
+            k,
+        ));
+        drop(s);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+    let redis = &outcomes[0];
+    assert_eq!(redis.4, Value::Bulk(b"v".to_vec()));
+    for o in &outcomes[1..] {
+        assert_eq!(
+            (&o.1, &o.2, &o.3, &o.4),
+            (&redis.1, &redis.2, &redis.3, &redis.4),
+            "{} vs redis",
+            o.0
+        );
     }
 }

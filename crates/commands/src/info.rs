@@ -298,9 +298,10 @@ fn persistence(ctx: &mut Ctx, o: &mut String) {
         },
         method.1,
     );
+    // Whole seconds on the clock between start and now (Redis subtracts two time(NULL)s).
     let current_secs = if running {
-        (snapkv_keyspace::clock::now_ms().saturating_sub(p.bgsave_started_ms.load(Relaxed)) / 1000)
-            as i64
+        (snapkv_keyspace::clock::now_ms() / 1000)
+            .saturating_sub(p.bgsave_started_ms.load(Relaxed) / 1000) as i64
     } else {
         -1
     };

@@ -95,8 +95,9 @@ fn finish_bgsave(
 ) {
     let p = &s.persistence;
     let now = snapkv_keyspace::clock::now_ms();
+    // Whole seconds on the clock between start and end, as Redis's two time(NULL)s.
     p.last_bgsave_secs
-        .store(((now - started) / 1000) as i64, Relaxed);
+        .store((now / 1000).saturating_sub(started / 1000) as i64, Relaxed);
     if p.aborting.swap(false, Relaxed) && result.is_err() {
         // Stopped on purpose: not a failed save (no MISCONF), as Redis's SIGUSR1.
         tracing::info!("Background saving terminated on request");
@@ -108,7 +109,6 @@ fn finish_bgsave(
         Ok(stats) => {
             s.keyspace.subtract_dirty(dirty_at_start);
             p.lastsave_secs.store(now / 1000, Relaxed);
-            p.saves.fetch_add(1, Relaxed);
             p.last_bgsave_ok.store(true, Relaxed);
             tracing::info!(
                 "Background saving terminated with success ({} keys, {} bytes)",
@@ -178,6 +178,17 @@ pub(crate) fn choose_engine(
     }
 }
 
+/// A save's progress with INFO's current_save_keys_total set now, as Redis sets it
+/// when the save starts.
+fn new_progress(shared: &Shared) -> std::sync::Arc<snapkv_snapshot::forkless::Progress> {
+    let progress = snapkv_snapshot::forkless::Progress::default();
+    let keys = (0..shared.keyspace.databases())
+        .map(|db| shared.keyspace.dbsize(db) as u64)
+        .sum();
+    progress.keys_total.store(keys, Relaxed);
+    std::sync::Arc::new(progress)
+}
+
 /// Starts a background save to `dir/dbfilename`; false if one is running.
 pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
     let p = &shared.persistence;
@@ -205,6 +216,8 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         match forked {
             Ok(child) => {
                 p.child_pid.store(child.pid.as_raw(), Relaxed);
+                // The child does not report its progress: processed stays 0.
+                *p.progress.lock() = Some(new_progress(shared));
                 p.latest_fork_usec.store(child.fork_usec, Relaxed);
                 p.total_forks.fetch_add(1, Relaxed);
                 *p.last_method.lock() = ("fork", reason);
@@ -250,7 +263,7 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
     p.writes_delayed.store(0, Relaxed);
     p.write_delay_us.store(0, Relaxed);
     *p.capture.write() = Some(capture.clone());
-    let progress = std::sync::Arc::new(snapkv_snapshot::forkless::Progress::default());
+    let progress = new_progress(shared);
     *p.progress.lock() = Some(progress.clone());
     tracing::info!("Background saving started (forkless, epoch {epoch})");
     let spawned = std::thread::Builder::new()
@@ -310,6 +323,15 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     // SCHEDULE defers a save only behind another kind of child (Redis's AOF rewrite),
     // and there is none here: behind a running save it is refused like a plain BGSAVE.
     let _ = schedule;
+    let p = &ctx.shared.persistence;
+    if ctx.client.deny_blocking {
+        // Inside EXEC, which may hold shards a fork must take: the cron starts it.
+        if p.bgsave_in_progress.load(Relaxed) {
+            return Err(CommandError::err("Background save already in progress"));
+        }
+        p.scheduled.store(true, Relaxed);
+        return Ok(Reply::simple("Background saving scheduled"));
+    }
     match start_bgsave(ctx.shared) {
         Ok(true) => Ok(Reply::simple("Background saving started")),
         Ok(false) => Err(CommandError::err("Background save already in progress")),

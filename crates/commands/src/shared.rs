@@ -194,6 +194,9 @@ pub struct PersistenceState {
     pub progress: Mutex<Option<std::sync::Arc<snapkv_snapshot::forkless::Progress>>>,
     /// Entries writers copied for the last forkless snapshot (copy-on-write work).
     pub last_cow_entries: AtomicU64,
+    /// A BGSAVE inside EXEC asked for a save: the cron starts it (Redis's
+    /// `rdb_bgsave_scheduled`).
+    pub scheduled: AtomicBool,
     /// Engine of the last background save and why it was chosen.
     pub last_method: Mutex<(&'static str, String)>,
     pub latest_fork_usec: AtomicU64,

@@ -88,6 +88,7 @@ fn save_points(shared: &snapkv_commands::Shared, settings: &snapkv_config::Setti
         return;
     }
     let now_s = snapkv_keyspace::clock::now_ms() / 1000;
+    let scheduled = p.scheduled.swap(false, Ordering::Relaxed);
     let due = !settings.save.is_empty() && {
         let since = now_s.saturating_sub(p.lastsave_secs.load(Ordering::Relaxed));
         let last_try = p.bgsave_started_ms.load(Ordering::Relaxed) / 1000;
@@ -100,7 +101,7 @@ fn save_points(shared: &snapkv_commands::Shared, settings: &snapkv_config::Setti
                 .iter()
                 .any(|sp| dirty >= sp.changes && since >= sp.seconds && dirty > 0)
     };
-    if due {
+    if scheduled || due {
         if let Err(e) = snapkv_commands::persistence::start_bgsave(shared) {
             tracing::warn!("Can't start a background save: {e}");
         }
