@@ -558,3 +558,102 @@ fn debug_populate_matches_redis() {
     assert_eq!(changes(&mut a), Some("1".into()));
     assert_eq!(changes(&mut a), changes(&mut b));
 }
+
+/// CONFIG GET * as (name, value) pairs.
+fn all_config(c: &mut snapkv_e2e::Conn) -> std::collections::BTreeMap<String, String> {
+    let Value::Array(items) = c.cmd(&["CONFIG", "GET", "*"]) else {
+        panic!("CONFIG GET * is not an array")
+    };
+    items
+        .chunks(2)
+        .map(|kv| (kv[0].as_str().to_string(), kv[1].as_str().to_string()))
+        .collect()
+}
+
+#[test]
+fn every_redis_config_directive_is_accepted_with_redis_defaults() {
+    let (snapkv, redis) = (Server::snapkv(&[]), Server::redis(&[]));
+    let ours = all_config(&mut snapkv.conn());
+    let theirs = all_config(&mut redis.conn());
+    // Where snapkv's defaults differ on purpose: the port and directory of each test
+    // server, loopback-only bind, and io-threads chosen from the cores (0).
+    let own = ["port", "dir", "bind", "io-threads"];
+    for (name, value) in &theirs {
+        let Some(v) = ours.get(name) else {
+            panic!("redis-server's '{name}' is unknown to snapkv")
+        };
+        if !own.contains(&name.as_str()) {
+            assert_eq!(v, value, "default of '{name}'");
+        }
+    }
+}
+
+#[test]
+fn debians_redis_conf_loads() {
+    let path = std::path::Path::new("/etc/redis/redis.conf");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        panic!(
+            "{} missing: the test set-up installs redis-server",
+            path.display()
+        )
+    };
+    let dir = snapkv_e2e::temp_dir("debian-conf");
+    let port = snapkv_e2e::free_port();
+    // Only where it listens, writes and logs is changed; every other directive is as
+    // Debian ships it (comments dropped), plus two snapkv does not act upon.
+    let conf: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let key = l.split_whitespace().next().unwrap_or("");
+            match key {
+                "port" => format!("port {port}"),
+                "dir" => format!("dir {}", dir.display()),
+                "daemonize" => "daemonize no".into(),
+                "logfile" => format!("logfile {}", dir.join("server.log").display()),
+                "pidfile" => "pidfile \"\"".into(),
+                "bind" => "bind 127.0.0.1".into(),
+                _ => l.to_string(),
+            }
+        })
+        .chain(["replicaof 10.0.0.1 6379".into(), "tls-port 0".into()])
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = dir.join("redis.conf");
+    std::fs::write(&file, conf).unwrap();
+    let mut child = std::process::Command::new(snapkv_e2e::snapkv_binary())
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let conn = (0..100).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        snapkv_e2e::Conn::connect(port).ok()
+    });
+    let result = conn.map(|mut c| {
+        (
+            c.cmd(&["PING"]),
+            c.cmd(&["CONFIG", "GET", "slaveof"]),
+            c.cmd(&["CONFIG", "GET", "appendfilename"]),
+        )
+    });
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    let Some((ping, slaveof, aof)) = result else {
+        panic!(
+            "snapkv did not start with Debian's redis.conf: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    assert_eq!(ping, Value::Simple("PONG".into()));
+    let pair = |k: &str, v: &str| Value::Array(vec![Value::Bulk(k.into()), Value::Bulk(v.into())]);
+    assert_eq!(slaveof, pair("slaveof", "10.0.0.1 6379"));
+    assert_eq!(aof, pair("appendfilename", "appendonly.aof"));
+    assert!(
+        log.contains("'replicaof 10.0.0.1 6379' is accepted for redis.conf compatibility"),
+        "{log}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -45,8 +45,18 @@ pub fn write_options(settings: &snapkv_config::Settings) -> snapkv_rdb::WriteOpt
         zset_max_listpack_entries: settings.zset_max_listpack_entries as usize,
         zset_max_listpack_value: settings.zset_max_listpack_value as usize,
         list_max_listpack_size: settings.list_max_listpack_size,
+        // 0 is "no limit" in Redis.
+        stream_node_max_entries: unlimited_if_zero(settings.stream_node_max_entries),
+        stream_node_max_bytes: unlimited_if_zero(settings.stream_node_max_bytes),
         key_save_delay: settings.rdb_key_save_delay,
-        ..Default::default()
+    }
+}
+
+fn unlimited_if_zero(n: u64) -> usize {
+    if n == 0 {
+        usize::MAX
+    } else {
+        n as usize
     }
 }
 

@@ -82,6 +82,22 @@ impl Config {
         self.file.as_deref()
     }
 
+    /// Options accepted for redis.conf compatibility but not acted upon (see
+    /// [`OptionSpec::inert`]) that are set to something other than Redis's default:
+    /// (name, value), for a start-up warning.
+    pub fn inert_in_use(&self) -> Vec<(&'static str, String)> {
+        let values = self.values.read();
+        OPTIONS
+            .iter()
+            .filter(|o| o.inert)
+            .filter_map(|o| {
+                let v = values.get(o.name)?;
+                let default = o.canonical(&[o.default]).ok()?;
+                (*v != default).then(|| (o.name, v.clone()))
+            })
+            .collect()
+    }
+
     /// One option's canonical value.
     pub fn get_value(&self, name: &str) -> Option<String> {
         let spec = OptionSpec::find(name)?;

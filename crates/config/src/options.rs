@@ -35,6 +35,10 @@ pub struct OptionSpec {
     /// Left out of glob matches: CONFIG GET returns it only when asked by its exact name
     /// (Redis's `HIDDEN_CONFIG`, for testing aids such as `rdb-key-save-delay`).
     pub hidden: bool,
+    /// Accepted for redis.conf compatibility (replication, cluster, TLS, AOF, ACL files,
+    /// defrag, …) but not acted upon: shown by CONFIG GET, settable, and a value other
+    /// than the default is reported at start-up ([`crate::Config::inert_in_use`]).
+    pub inert: bool,
     /// CONFIG SET needs `enable-protected-configs` (Redis's `PROTECTED_CONFIG`: where
     /// the server writes files, so a client cannot point them anywhere).
     pub protected: bool,
@@ -50,8 +54,37 @@ const fn opt(name: &'static str, kind: OptionKind, default: &'static str) -> Opt
         default,
         immutable: false,
         hidden: false,
+        inert: false,
         protected: false,
         sensitive: false,
+    }
+}
+
+/// Accepted, not acted upon (see [`OptionSpec::inert`]).
+const fn inert(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
+    OptionSpec {
+        inert: true,
+        ..opt(name, kind, default)
+    }
+}
+
+const fn inert_fixed(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
+    OptionSpec {
+        immutable: true,
+        ..inert(name, kind, default)
+    }
+}
+
+/// An option and its old name (`replica-*` / `slave-*`, …), accepted, not acted upon.
+const fn inert_aliased(
+    name: &'static str,
+    alias: &'static str,
+    kind: OptionKind,
+    default: &'static str,
+) -> OptionSpec {
+    OptionSpec {
+        alias: Some(alias),
+        ..inert(name, kind, default)
     }
 }
 
@@ -261,6 +294,222 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("backup-upload-concurrency", int(1, 64), "4"),
     opt("backup-s3-timeout", int(1, 3600), "60"),
     opt("backup-on-shutdown", BOOL, "no"),
+    // Redis 7.0 directives snapkv has no use for (no replication, cluster, TLS, AOF,
+    // ACL files, modules or defragmentation): accepted with Redis's defaults so an
+    // existing redis.conf loads, shown by CONFIG GET, not acted upon; a non-default
+    // value is reported at start-up.
+    inert(
+        "acl-pubsub-default",
+        OptionKind::Enum(&["allchannels", "resetchannels"]),
+        "resetchannels",
+    ),
+    inert_fixed("aclfile", OptionKind::Str, ""),
+    inert("acllog-max-len", int(0, i64::MAX), "128"),
+    inert("activedefrag", BOOL, "no"),
+    inert("active-defrag-cycle-max", int(1, 99), "25"),
+    inert("active-defrag-cycle-min", int(1, 99), "1"),
+    inert("active-defrag-ignore-bytes", MEM, "104857600"),
+    inert("active-defrag-max-scan-fields", int(1, i64::MAX), "1000"),
+    inert("active-defrag-threshold-lower", int(0, 1000), "10"),
+    inert("active-defrag-threshold-upper", int(0, 1000), "100"),
+    inert("activerehashing", BOOL, "yes"),
+    inert_fixed("always-show-logo", BOOL, "no"),
+    inert("aof-disable-auto-gc", BOOL, "no"),
+    inert("aof-load-truncated", BOOL, "yes"),
+    inert("aof-rewrite-incremental-fsync", BOOL, "yes"),
+    inert("aof-timestamp-enabled", BOOL, "no"),
+    inert("aof-use-rdb-preamble", BOOL, "yes"),
+    inert_fixed("aof_rewrite_cpulist", OptionKind::Str, ""),
+    inert_fixed("appenddirname", OptionKind::Str, "appendonlydir"),
+    inert_fixed("appendfilename", OptionKind::Str, "appendonly.aof"),
+    inert("auto-aof-rewrite-min-size", MEM, "67108864"),
+    inert("auto-aof-rewrite-percentage", int(0, INT_MAX), "100"),
+    inert_fixed("bgsave_cpulist", OptionKind::Str, ""),
+    inert("bind-source-addr", OptionKind::Str, ""),
+    inert_fixed("bio_cpulist", OptionKind::Str, ""),
+    inert_aliased(
+        "busy-reply-threshold",
+        "lua-time-limit",
+        int(0, i64::MAX),
+        "5000",
+    ),
+    inert("cluster-allow-pubsubshard-when-down", BOOL, "yes"),
+    inert("cluster-allow-reads-when-down", BOOL, "no"),
+    inert("cluster-allow-replica-migration", BOOL, "yes"),
+    inert("cluster-announce-bus-port", int(0, 65535), "0"),
+    inert("cluster-announce-hostname", OptionKind::Str, ""),
+    inert("cluster-announce-ip", OptionKind::Str, ""),
+    inert("cluster-announce-port", int(0, 65535), "0"),
+    inert("cluster-announce-tls-port", int(0, 65535), "0"),
+    inert_fixed("cluster-config-file", OptionKind::Str, "nodes.conf"),
+    inert_fixed("cluster-enabled", BOOL, "no"),
+    inert("cluster-link-sendbuf-limit", MEM, "0"),
+    inert("cluster-migration-barrier", int(0, INT_MAX), "1"),
+    inert("cluster-node-timeout", int(0, i64::MAX), "15000"),
+    inert_fixed("cluster-port", int(0, 65535), "0"),
+    inert(
+        "cluster-preferred-endpoint-type",
+        OptionKind::Enum(&["ip", "hostname", "unknown-endpoint"]),
+        "ip",
+    ),
+    inert_aliased(
+        "cluster-replica-no-failover",
+        "cluster-slave-no-failover",
+        BOOL,
+        "no",
+    ),
+    inert_aliased(
+        "cluster-replica-validity-factor",
+        "cluster-slave-validity-factor",
+        int(0, INT_MAX),
+        "10",
+    ),
+    inert("cluster-require-full-coverage", BOOL, "yes"),
+    inert("crash-log-enabled", BOOL, "yes"),
+    inert("crash-memcheck-enabled", BOOL, "yes"),
+    inert("disable-thp", BOOL, "yes"),
+    inert_fixed(
+        "enable-module-command",
+        OptionKind::Enum(&["no", "yes", "local"]),
+        "no",
+    ),
+    inert("hll-sparse-max-bytes", MEM, "3000"),
+    inert("ignore-warnings", OptionKind::Str, ""),
+    inert_fixed("io-threads-do-reads", BOOL, "no"),
+    inert("jemalloc-bg-thread", BOOL, "yes"),
+    inert(
+        "latency-tracking-info-percentiles",
+        OptionKind::Str,
+        "50 99 99.9",
+    ),
+    inert("masterauth", OptionKind::Str, ""),
+    inert("masteruser", OptionKind::Str, ""),
+    inert_aliased(
+        "min-replicas-max-lag",
+        "min-slaves-max-lag",
+        int(0, INT_MAX),
+        "10",
+    ),
+    inert_aliased(
+        "min-replicas-to-write",
+        "min-slaves-to-write",
+        int(0, INT_MAX),
+        "0",
+    ),
+    inert("no-appendfsync-on-rewrite", BOOL, "no"),
+    inert(
+        "oom-score-adj",
+        OptionKind::Enum(&["no", "yes", "relative", "absolute"]),
+        "no",
+    ),
+    inert("oom-score-adj-values", OptionKind::Str, "0 200 800"),
+    inert(
+        "proc-title-template",
+        OptionKind::Str,
+        "{title} {listen-addr} {server-mode}",
+    ),
+    inert(
+        "propagation-error-behavior",
+        OptionKind::Enum(&["ignore", "panic", "panic-on-replicas"]),
+        "ignore",
+    ),
+    inert("repl-backlog-size", MEM, "1048576"),
+    inert("repl-backlog-ttl", int(0, INT_MAX), "3600"),
+    inert("repl-disable-tcp-nodelay", BOOL, "no"),
+    inert(
+        "repl-diskless-load",
+        OptionKind::Enum(&["disabled", "on-empty-db", "swapdb"]),
+        "disabled",
+    ),
+    inert("repl-diskless-sync", BOOL, "yes"),
+    inert("repl-diskless-sync-delay", int(0, INT_MAX), "5"),
+    inert("repl-diskless-sync-max-replicas", int(0, INT_MAX), "0"),
+    inert_aliased(
+        "repl-ping-replica-period",
+        "repl-ping-slave-period",
+        int(1, INT_MAX),
+        "10",
+    ),
+    inert("repl-timeout", int(1, INT_MAX), "60"),
+    inert_aliased(
+        "replica-announce-ip",
+        "slave-announce-ip",
+        OptionKind::Str,
+        "",
+    ),
+    inert_aliased(
+        "replica-announce-port",
+        "slave-announce-port",
+        int(0, 65535),
+        "0",
+    ),
+    inert("replica-announced", BOOL, "yes"),
+    inert("replica-ignore-disk-write-errors", BOOL, "no"),
+    inert_aliased(
+        "replica-ignore-maxmemory",
+        "slave-ignore-maxmemory",
+        BOOL,
+        "yes",
+    ),
+    inert_aliased("replica-lazy-flush", "slave-lazy-flush", BOOL, "no"),
+    inert_aliased("replica-priority", "slave-priority", int(0, INT_MAX), "100"),
+    inert_aliased("replica-read-only", "slave-read-only", BOOL, "yes"),
+    inert_aliased(
+        "replica-serve-stale-data",
+        "slave-serve-stale-data",
+        BOOL,
+        "yes",
+    ),
+    inert_aliased("replicaof", "slaveof", OptionKind::Str, ""),
+    inert(
+        "sanitize-dump-payload",
+        OptionKind::Enum(&["no", "yes", "clients"]),
+        "no",
+    ),
+    inert_fixed("server_cpulist", OptionKind::Str, ""),
+    inert_fixed("set-proc-title", BOOL, "yes"),
+    inert("shutdown-on-sigint", OptionKind::Str, "default"),
+    inert("shutdown-on-sigterm", OptionKind::Str, "default"),
+    inert("shutdown-timeout", int(0, INT_MAX), "10"),
+    inert("socket-mark-id", int(0, u32::MAX as i64), "0"),
+    opt("stream-node-max-bytes", MEM, "4096"),
+    opt("stream-node-max-entries", int(0, i64::MAX), "100"),
+    inert_fixed("syslog-enabled", BOOL, "no"),
+    inert_fixed(
+        "syslog-facility",
+        OptionKind::Enum(&[
+            "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+        ]),
+        "local0",
+    ),
+    inert_fixed("syslog-ident", OptionKind::Str, "redis"),
+    inert(
+        "tls-auth-clients",
+        OptionKind::Enum(&["no", "yes", "optional"]),
+        "yes",
+    ),
+    inert("tls-ca-cert-dir", OptionKind::Str, ""),
+    inert("tls-ca-cert-file", OptionKind::Str, ""),
+    inert("tls-cert-file", OptionKind::Str, ""),
+    inert("tls-ciphers", OptionKind::Str, ""),
+    inert("tls-ciphersuites", OptionKind::Str, ""),
+    inert("tls-client-cert-file", OptionKind::Str, ""),
+    inert("tls-client-key-file", OptionKind::Str, ""),
+    inert("tls-client-key-file-pass", OptionKind::Str, ""),
+    inert("tls-cluster", BOOL, "no"),
+    inert("tls-dh-params-file", OptionKind::Str, ""),
+    inert("tls-key-file", OptionKind::Str, ""),
+    inert("tls-key-file-pass", OptionKind::Str, ""),
+    inert("tls-port", int(0, 65535), "0"),
+    inert("tls-prefer-server-ciphers", BOOL, "no"),
+    inert("tls-protocols", OptionKind::Str, ""),
+    inert("tls-replication", BOOL, "no"),
+    inert("tls-session-cache-size", int(0, INT_MAX), "20480"),
+    inert("tls-session-cache-timeout", int(0, INT_MAX), "300"),
+    inert("tls-session-caching", BOOL, "yes"),
+    inert("tracking-table-max-keys", int(0, i64::MAX), "1000000"),
+    // Octal in Redis ("700"): kept as written.
+    inert_fixed("unixsocketperm", OptionKind::Str, "0"),
 ];
 
 impl OptionSpec {

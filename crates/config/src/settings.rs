@@ -73,6 +73,9 @@ pub struct Settings {
     pub hash_max_listpack_entries: u64,
     pub hash_max_listpack_value: u64,
     pub list_max_listpack_size: i64,
+    /// `stream-node-max-entries` / `-bytes`: stream node sizes written to RDB files.
+    pub stream_node_max_entries: u64,
+    pub stream_node_max_bytes: u64,
     pub set_max_intset_entries: u64,
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
@@ -171,6 +174,8 @@ impl Settings {
             hash_max_listpack_entries: u("hash-max-listpack-entries"),
             hash_max_listpack_value: u("hash-max-listpack-value"),
             list_max_listpack_size: n("list-max-listpack-size"),
+            stream_node_max_entries: u("stream-node-max-entries"),
+            stream_node_max_bytes: u("stream-node-max-bytes"),
             set_max_intset_entries: u("set-max-intset-entries"),
             zset_max_listpack_entries: u("zset-max-listpack-entries"),
             zset_max_listpack_value: u("zset-max-listpack-value"),

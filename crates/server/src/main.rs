@@ -82,6 +82,11 @@ fn main() {
     };
     let settings = config.settings();
     init_logging(&settings.loglevel, &settings.logfile);
+    for (name, value) in config.inert_in_use() {
+        tracing::warn!(
+            "'{name} {value}' is accepted for redis.conf compatibility, but snapkv has no such feature: it is ignored"
+        );
+    }
     // Like redis-server: the data directory becomes the working directory.
     if let Err(e) = std::env::set_current_dir(&settings.dir) {
         eprintln!("Can't chdir to '{}': {e}", settings.dir);
