@@ -657,3 +657,57 @@ fn debians_redis_conf_loads() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn memory_usage_and_stats_follow_the_data_and_redis_fields() {
+    let (snapkv, redis) = (Server::snapkv(&[]), Server::redis(&[]));
+    let mut c = snapkv.conn();
+    let usage = |c: &mut snapkv_e2e::Conn, args: &[&str]| match c.cmd(args) {
+        Value::Int(n) => n,
+        other => panic!("{args:?}: {other:?}"),
+    };
+    c.cmd(&["SET", "small", "v"]);
+    c.cmd(&["SET", "big", &"x".repeat(10_000)]);
+    let (small, big) = (
+        usage(&mut c, &["MEMORY", "USAGE", "small"]),
+        usage(&mut c, &["MEMORY", "USAGE", "big"]),
+    );
+    assert!(big >= small + 10_000, "small {small}, big {big}");
+    // A hash whose first fields are short and the rest long: 5 samples (the default)
+    // see only short ones, SAMPLES 0 sees them all.
+    let mut hset = vec!["HSET".to_string(), "h".into()];
+    for i in 0..1000 {
+        let v = if i < 10 {
+            "s".to_string()
+        } else {
+            "l".repeat(200)
+        };
+        hset.extend([format!("field:{i}"), v]);
+    }
+    c.cmd(&hset);
+    let sampled = usage(&mut c, &["MEMORY", "USAGE", "h"]);
+    let all = usage(&mut c, &["MEMORY", "USAGE", "h", "SAMPLES", "0"]);
+    assert!(all > sampled + 100_000, "sampled {sampled}, all {all}");
+    // MEMORY STATS: Redis's field names, in Redis's order.
+    let names = |v: Value| -> Vec<String> {
+        let Value::Array(items) = v else {
+            panic!("{v:?}")
+        };
+        items
+            .chunks(2)
+            .map(|kv| kv[0].as_str().to_string())
+            .filter(|k| !k.starts_with("db."))
+            .collect()
+    };
+    let mut r = redis.conn();
+    r.cmd(&["SET", "small", "v"]);
+    assert_eq!(
+        names(c.cmd(&["MEMORY", "STATS"])),
+        names(r.cmd(&["MEMORY", "STATS"]))
+    );
+    let report = c.cmd(&["MEMORY", "MALLOC-STATS"]);
+    assert!(
+        report.as_str().contains("Begin jemalloc statistics"),
+        "{report:?}"
+    );
+}

@@ -41,6 +41,7 @@ mod keys;
 mod latency;
 mod lcs;
 mod list;
+mod memory_cmd;
 mod object;
 pub mod persistence;
 mod server;

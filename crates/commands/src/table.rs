@@ -19,6 +19,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     crate::list::COMMANDS,
     crate::keys::COMMANDS,
     crate::object::COMMANDS,
+    crate::memory_cmd::COMMANDS,
     crate::expire::COMMANDS,
     crate::dump::COMMANDS,
     crate::connection::COMMANDS,
