@@ -631,3 +631,30 @@ fn final_backup_on_shutdown() {
     assert!(text.contains("\"status\": \"available\""), "{text}");
     assert!(text.contains("\"keys\": 1"), "{text}");
 }
+
+#[test]
+fn save_and_flushall_leave_a_running_backup_alone() {
+    for method in ["fork", "forkless"] {
+        let server =
+            Server::snapkv(&["--snapshot-method", method, "--enable-debug-command", "yes"]);
+        let mut c = server.conn();
+        c.cmd(&["DEBUG", "POPULATE", "5000"]);
+        // About 1 s of snapshot for the backup.
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "200"]);
+        c.cmd(&["BACKUP", "CREATE", "slow"]);
+        let t = Instant::now();
+        while field(&c.cmd(&["BACKUP", "STATUS"]).as_str(), "backup_in_progress") != "1" {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "{method}: backup never started"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+        // A backup is not a BGSAVE: SAVE goes ahead, FLUSHALL does not stop it.
+        assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()), "{method}");
+        assert_eq!(c.cmd(&["FLUSHALL"]), Value::Simple("OK".into()), "{method}");
+        wait_ok(&mut c, "slow");
+        assert_eq!(info_field(&mut c, "slow", "keys"), "5000", "{method}");
+    }
+}

@@ -83,7 +83,7 @@ pub fn save_locked(shared: &Shared, locked: &mut Locked<'_>) -> Result<SaveStats
 fn save(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     let p = &ctx.shared.persistence;
     // Two saves at once would race to rename over the same dump, the older one last.
-    if p.bgsave_in_progress.load(Relaxed) {
+    if p.bgsave_running.load(Relaxed) {
         return Err(CommandError::err("Background save already in progress"));
     }
     p.saves.fetch_add(1, Relaxed);
@@ -112,6 +112,7 @@ fn finish_bgsave(
         // Stopped on purpose: not a failed save (no MISCONF), as Redis's SIGUSR1.
         tracing::info!("Background saving terminated on request");
         p.child_pid.store(0, Relaxed);
+        p.bgsave_running.store(false, Relaxed);
         p.bgsave_in_progress.store(false, Relaxed);
         return;
     }
@@ -132,6 +133,7 @@ fn finish_bgsave(
         }
     }
     p.child_pid.store(0, Relaxed);
+    p.bgsave_running.store(false, Relaxed);
     p.bgsave_in_progress.store(false, Relaxed);
 }
 
@@ -140,10 +142,10 @@ fn finish_bgsave(
 /// and is sure never to rename its file into place, and ends at its next segment —
 /// which may need a shard lock the caller holds, so it is not waited for. Its temp file
 /// is removed either way, and the end does not count as a failed save. False if none
-/// was running.
+/// was running (a backup's snapshot is left to finish).
 pub fn abort_bgsave(shared: &Shared) -> bool {
     let p = &shared.persistence;
-    if !p.bgsave_in_progress.load(Relaxed) {
+    if !p.bgsave_running.load(Relaxed) {
         return false;
     }
     p.aborting.store(true, Relaxed);
@@ -215,6 +217,7 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
     let started = snapkv_keyspace::clock::now_ms();
     p.bgsave_started_ms.store(started, Relaxed);
     p.aborting.store(false, Relaxed);
+    p.bgsave_running.store(true, Relaxed);
     p.saves.fetch_add(1, Relaxed);
     let (mut engine, mut reason) = choose_engine(shared, &settings);
     if engine == Engine::Fork {
@@ -252,6 +255,7 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
                 return match spawned {
                     Ok(_) => Ok(true),
                     Err(e) => {
+                        p.bgsave_running.store(false, Relaxed);
                         p.bgsave_in_progress.store(false, Relaxed);
                         Err(e.to_string())
                     }
@@ -315,6 +319,7 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
     if let Err(e) = spawned {
         shared.keyspace.set_capture(None);
         *p.capture.write() = None;
+        p.bgsave_running.store(false, Relaxed);
         p.bgsave_in_progress.store(false, Relaxed);
         return Err(e.to_string());
     }
@@ -336,7 +341,7 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let p = &ctx.shared.persistence;
     if ctx.client.deny_blocking {
         // Inside EXEC, which may hold shards a fork must take: the cron starts it.
-        if p.bgsave_in_progress.load(Relaxed) {
+        if p.bgsave_running.load(Relaxed) {
             return Err(CommandError::err("Background save already in progress"));
         }
         p.scheduled.store(true, Relaxed);

@@ -174,6 +174,9 @@ pub struct PersistenceState {
     pub bgsave_in_progress: AtomicBool,
     /// `rdb_saves`: SAVE commands and background saves started (as Redis counts them).
     pub saves: AtomicU64,
+    /// A BGSAVE (or save-point save) holds the slot, rather than a backup's snapshot:
+    /// what SAVE waits on and what FLUSHALL/SHUTDOWN stop; a backup keeps its snapshot.
+    pub bgsave_running: AtomicBool,
     /// The running fork engine's child, 0 when none.
     pub child_pid: std::sync::atomic::AtomicI32,
     /// The running background save is being stopped on purpose (FLUSHALL, SHUTDOWN):
