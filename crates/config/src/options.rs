@@ -42,7 +42,7 @@ pub struct OptionSpec {
     /// CONFIG SET needs `enable-protected-configs` (Redis's `PROTECTED_CONFIG`: where
     /// the server writes files, so a client cannot point them anywhere).
     pub protected: bool,
-    /// Hidden from `CONFIG GET *` like Redis's `DEBUG_CONFIG`/sensitive ones? No: shown.
+    /// A secret (`requirepass`): shown by CONFIG GET, as in Redis.
     pub sensitive: bool,
 }
 
@@ -60,64 +60,44 @@ const fn opt(name: &'static str, kind: OptionKind, default: &'static str) -> Opt
     }
 }
 
-/// Accepted, not acted upon (see [`OptionSpec::inert`]).
-const fn inert(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
-    OptionSpec {
-        inert: true,
-        ..opt(name, kind, default)
+/// Builders for the table's rows: `opt(…)` then what sets it apart.
+impl OptionSpec {
+    /// Only settable at start-up.
+    const fn fixed(self) -> Self {
+        Self {
+            immutable: true,
+            ..self
+        }
     }
-}
 
-const fn inert_fixed(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
-    OptionSpec {
-        immutable: true,
-        ..inert(name, kind, default)
+    /// Also answers to an older name (`hash-max-ziplist-entries`, `slave-*`, …).
+    const fn alias(self, alias: &'static str) -> Self {
+        Self {
+            alias: Some(alias),
+            ..self
+        }
     }
-}
 
-/// An option and its old name (`replica-*` / `slave-*`, …), accepted, not acted upon.
-const fn inert_aliased(
-    name: &'static str,
-    alias: &'static str,
-    kind: OptionKind,
-    default: &'static str,
-) -> OptionSpec {
-    OptionSpec {
-        alias: Some(alias),
-        ..inert(name, kind, default)
+    /// Accepted, not acted upon (see [`OptionSpec::inert`]).
+    const fn inert(self) -> Self {
+        Self {
+            inert: true,
+            ..self
+        }
     }
-}
 
-const fn hidden(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
-    OptionSpec {
-        hidden: true,
-        ..opt(name, kind, default)
+    const fn hidden(self) -> Self {
+        Self {
+            hidden: true,
+            ..self
+        }
     }
-}
 
-const fn protected(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
-    OptionSpec {
-        protected: true,
-        ..opt(name, kind, default)
-    }
-}
-
-const fn fixed(name: &'static str, kind: OptionKind, default: &'static str) -> OptionSpec {
-    OptionSpec {
-        immutable: true,
-        ..opt(name, kind, default)
-    }
-}
-
-const fn aliased(
-    name: &'static str,
-    alias: &'static str,
-    kind: OptionKind,
-    default: &'static str,
-) -> OptionSpec {
-    OptionSpec {
-        alias: Some(alias),
-        ..opt(name, kind, default)
+    const fn protected(self) -> Self {
+        Self {
+            protected: true,
+            ..self
+        }
     }
 }
 
@@ -144,29 +124,30 @@ pub const POLICIES: &[&str] = &[
 
 pub static OPTIONS: &[OptionSpec] = &[
     // Network
-    fixed("bind", OptionKind::List, "127.0.0.1 -::1"),
-    fixed("port", int(0, 65535), "6379"),
+    opt("bind", OptionKind::List, "127.0.0.1 -::1").fixed(),
+    opt("port", int(0, 65535), "6379").fixed(),
     opt("protected-mode", BOOL, "yes"),
-    fixed("tcp-backlog", int(0, INT_MAX), "511"),
+    opt("tcp-backlog", int(0, INT_MAX), "511").fixed(),
     opt("timeout", int(0, INT_MAX), "0"),
     opt("tcp-keepalive", int(0, INT_MAX), "300"),
-    fixed("unixsocket", OptionKind::Str, ""),
+    opt("unixsocket", OptionKind::Str, "").fixed(),
     // General
-    fixed("daemonize", BOOL, "no"),
-    fixed(
+    opt("daemonize", BOOL, "no").fixed(),
+    opt(
         "supervised",
         OptionKind::Enum(&["upstart", "systemd", "auto", "no"]),
         "no",
-    ),
-    fixed("pidfile", OptionKind::Str, ""),
+    )
+    .fixed(),
+    opt("pidfile", OptionKind::Str, "").fixed(),
     opt(
         "loglevel",
         OptionKind::Enum(&["debug", "verbose", "notice", "warning"]),
         "notice",
     ),
-    fixed("logfile", OptionKind::Str, ""),
-    fixed("databases", int(1, INT_MAX), "16"),
-    fixed("io-threads", int(0, 128), "0"),
+    opt("logfile", OptionKind::Str, "").fixed(),
+    opt("databases", int(1, INT_MAX), "16").fixed(),
+    opt("io-threads", int(0, 128), "0").fixed(),
     opt("hz", int(0, INT_MAX), "10"),
     opt("dynamic-hz", BOOL, "yes"),
     // Snapshotting
@@ -174,10 +155,10 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("stop-writes-on-bgsave-error", BOOL, "yes"),
     opt("rdbcompression", BOOL, "yes"),
     opt("rdbchecksum", BOOL, "yes"),
-    protected("dbfilename", OptionKind::Str, "dump.rdb"),
+    opt("dbfilename", OptionKind::Str, "dump.rdb").protected(),
     opt("rdb-del-sync-files", BOOL, "no"),
     opt("rdb-save-incremental-fsync", BOOL, "yes"),
-    protected("dir", OptionKind::Str, "./"),
+    opt("dir", OptionKind::Str, "./").protected(),
     opt(
         "snapshot-method",
         OptionKind::Enum(&["auto", "fork", "forkless"]),
@@ -186,19 +167,21 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("snapshot-buffer-limit", MEM, "67108864"),
     // Sleep this many microseconds after each key a save writes (negative -N: one
     // microsecond every N keys) — Redis's testing aid for slow saves.
-    hidden("rdb-key-save-delay", int(i32::MIN as i64, INT_MAX), "0"),
+    opt("rdb-key-save-delay", int(i32::MIN as i64, INT_MAX), "0").hidden(),
     opt("snapshot-throttle-max-delay", int(0, 10_000), "10"),
     // Security
-    fixed(
+    opt(
         "enable-protected-configs",
         OptionKind::Enum(&["no", "yes", "local"]),
         "no",
-    ),
-    fixed(
+    )
+    .fixed(),
+    opt(
         "enable-debug-command",
         OptionKind::Enum(&["no", "yes", "local"]),
         "no",
-    ),
+    )
+    .fixed(),
     OptionSpec {
         sensitive: true,
         ..opt("requirepass", OptionKind::Str, "")
@@ -249,38 +232,18 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("latency-tracking", BOOL, "yes"),
     opt("notify-keyspace-events", OptionKind::Str, ""),
     // Data structures (used by the collection types)
-    aliased(
-        "hash-max-listpack-entries",
-        "hash-max-ziplist-entries",
-        int(0, i64::MAX),
-        "512",
-    ),
-    aliased(
-        "hash-max-listpack-value",
-        "hash-max-ziplist-value",
-        int(0, i64::MAX),
-        "64",
-    ),
-    aliased(
+    opt("hash-max-listpack-entries", int(0, i64::MAX), "512").alias("hash-max-ziplist-entries"),
+    opt("hash-max-listpack-value", int(0, i64::MAX), "64").alias("hash-max-ziplist-value"),
+    opt(
         "list-max-listpack-size",
-        "list-max-ziplist-size",
         int(i32::MIN as i64, INT_MAX),
         "-2",
-    ),
+    )
+    .alias("list-max-ziplist-size"),
     opt("list-compress-depth", int(0, INT_MAX), "0"),
     opt("set-max-intset-entries", int(0, i64::MAX), "512"),
-    aliased(
-        "zset-max-listpack-entries",
-        "zset-max-ziplist-entries",
-        int(0, i64::MAX),
-        "128",
-    ),
-    aliased(
-        "zset-max-listpack-value",
-        "zset-max-ziplist-value",
-        int(0, i64::MAX),
-        "64",
-    ),
+    opt("zset-max-listpack-entries", int(0, i64::MAX), "128").alias("zset-max-ziplist-entries"),
+    opt("zset-max-listpack-value", int(0, i64::MAX), "64").alias("zset-max-ziplist-value"),
     // Backups (the backup issue)
     opt("backup-target", OptionKind::Str, ""),
     // Automatic backups: a daily UTC window `HH:MM-HH:MM` (>= 60 minutes), "" = none.
@@ -298,218 +261,219 @@ pub static OPTIONS: &[OptionSpec] = &[
     // ACL files, modules or defragmentation): accepted with Redis's defaults so an
     // existing redis.conf loads, shown by CONFIG GET, not acted upon; a non-default
     // value is reported at start-up.
-    inert(
+    opt(
         "acl-pubsub-default",
         OptionKind::Enum(&["allchannels", "resetchannels"]),
         "resetchannels",
-    ),
-    inert_fixed("aclfile", OptionKind::Str, ""),
-    inert("acllog-max-len", int(0, i64::MAX), "128"),
-    inert("activedefrag", BOOL, "no"),
-    inert("active-defrag-cycle-max", int(1, 99), "25"),
-    inert("active-defrag-cycle-min", int(1, 99), "1"),
-    inert("active-defrag-ignore-bytes", MEM, "104857600"),
-    inert("active-defrag-max-scan-fields", int(1, i64::MAX), "1000"),
-    inert("active-defrag-threshold-lower", int(0, 1000), "10"),
-    inert("active-defrag-threshold-upper", int(0, 1000), "100"),
-    inert("activerehashing", BOOL, "yes"),
-    inert_fixed("always-show-logo", BOOL, "no"),
-    inert("aof-disable-auto-gc", BOOL, "no"),
-    inert("aof-load-truncated", BOOL, "yes"),
-    inert("aof-rewrite-incremental-fsync", BOOL, "yes"),
-    inert("aof-timestamp-enabled", BOOL, "no"),
-    inert("aof-use-rdb-preamble", BOOL, "yes"),
-    inert_fixed("aof_rewrite_cpulist", OptionKind::Str, ""),
-    inert_fixed("appenddirname", OptionKind::Str, "appendonlydir"),
-    inert_fixed("appendfilename", OptionKind::Str, "appendonly.aof"),
-    inert("auto-aof-rewrite-min-size", MEM, "67108864"),
-    inert("auto-aof-rewrite-percentage", int(0, INT_MAX), "100"),
-    inert_fixed("bgsave_cpulist", OptionKind::Str, ""),
-    inert("bind-source-addr", OptionKind::Str, ""),
-    inert_fixed("bio_cpulist", OptionKind::Str, ""),
-    inert_aliased(
-        "busy-reply-threshold",
-        "lua-time-limit",
-        int(0, i64::MAX),
-        "5000",
-    ),
-    inert("cluster-allow-pubsubshard-when-down", BOOL, "yes"),
-    inert("cluster-allow-reads-when-down", BOOL, "no"),
-    inert("cluster-allow-replica-migration", BOOL, "yes"),
-    inert("cluster-announce-bus-port", int(0, 65535), "0"),
-    inert("cluster-announce-hostname", OptionKind::Str, ""),
-    inert("cluster-announce-ip", OptionKind::Str, ""),
-    inert("cluster-announce-port", int(0, 65535), "0"),
-    inert("cluster-announce-tls-port", int(0, 65535), "0"),
-    inert_fixed("cluster-config-file", OptionKind::Str, "nodes.conf"),
-    inert_fixed("cluster-enabled", BOOL, "no"),
-    inert("cluster-link-sendbuf-limit", MEM, "0"),
-    inert("cluster-migration-barrier", int(0, INT_MAX), "1"),
-    inert("cluster-node-timeout", int(0, i64::MAX), "15000"),
-    inert_fixed("cluster-port", int(0, 65535), "0"),
-    inert(
+    )
+    .inert(),
+    opt("aclfile", OptionKind::Str, "").inert().fixed(),
+    opt("acllog-max-len", int(0, i64::MAX), "128").inert(),
+    opt("activedefrag", BOOL, "no").inert(),
+    opt("active-defrag-cycle-max", int(1, 99), "25").inert(),
+    opt("active-defrag-cycle-min", int(1, 99), "1").inert(),
+    opt("active-defrag-ignore-bytes", MEM, "104857600").inert(),
+    opt("active-defrag-max-scan-fields", int(1, i64::MAX), "1000").inert(),
+    opt("active-defrag-threshold-lower", int(0, 1000), "10").inert(),
+    opt("active-defrag-threshold-upper", int(0, 1000), "100").inert(),
+    opt("activerehashing", BOOL, "yes").inert(),
+    opt("always-show-logo", BOOL, "no").inert().fixed(),
+    opt("aof-disable-auto-gc", BOOL, "no").inert(),
+    opt("aof-load-truncated", BOOL, "yes").inert(),
+    opt("aof-rewrite-incremental-fsync", BOOL, "yes").inert(),
+    opt("aof-timestamp-enabled", BOOL, "no").inert(),
+    opt("aof-use-rdb-preamble", BOOL, "yes").inert(),
+    opt("aof_rewrite_cpulist", OptionKind::Str, "")
+        .inert()
+        .fixed(),
+    opt("appenddirname", OptionKind::Str, "appendonlydir")
+        .inert()
+        .fixed(),
+    opt("appendfilename", OptionKind::Str, "appendonly.aof")
+        .inert()
+        .fixed(),
+    opt("auto-aof-rewrite-min-size", MEM, "67108864").inert(),
+    opt("auto-aof-rewrite-percentage", int(0, INT_MAX), "100").inert(),
+    opt("bgsave_cpulist", OptionKind::Str, "").inert().fixed(),
+    opt("bind-source-addr", OptionKind::Str, "").inert(),
+    opt("bio_cpulist", OptionKind::Str, "").inert().fixed(),
+    opt("busy-reply-threshold", int(0, i64::MAX), "5000")
+        .alias("lua-time-limit")
+        .inert(),
+    opt("cluster-allow-pubsubshard-when-down", BOOL, "yes").inert(),
+    opt("cluster-allow-reads-when-down", BOOL, "no").inert(),
+    opt("cluster-allow-replica-migration", BOOL, "yes").inert(),
+    opt("cluster-announce-bus-port", int(0, 65535), "0").inert(),
+    opt("cluster-announce-hostname", OptionKind::Str, "").inert(),
+    opt("cluster-announce-ip", OptionKind::Str, "").inert(),
+    opt("cluster-announce-port", int(0, 65535), "0").inert(),
+    opt("cluster-announce-tls-port", int(0, 65535), "0").inert(),
+    opt("cluster-config-file", OptionKind::Str, "nodes.conf")
+        .inert()
+        .fixed(),
+    opt("cluster-enabled", BOOL, "no").inert().fixed(),
+    opt("cluster-link-sendbuf-limit", MEM, "0").inert(),
+    opt("cluster-migration-barrier", int(0, INT_MAX), "1").inert(),
+    opt("cluster-node-timeout", int(0, i64::MAX), "15000").inert(),
+    opt("cluster-port", int(0, 65535), "0").inert().fixed(),
+    opt(
         "cluster-preferred-endpoint-type",
         OptionKind::Enum(&["ip", "hostname", "unknown-endpoint"]),
         "ip",
-    ),
-    inert_aliased(
-        "cluster-replica-no-failover",
-        "cluster-slave-no-failover",
-        BOOL,
-        "no",
-    ),
-    inert_aliased(
-        "cluster-replica-validity-factor",
-        "cluster-slave-validity-factor",
-        int(0, INT_MAX),
-        "10",
-    ),
-    inert("cluster-require-full-coverage", BOOL, "yes"),
-    inert("crash-log-enabled", BOOL, "yes"),
-    inert("crash-memcheck-enabled", BOOL, "yes"),
-    inert("disable-thp", BOOL, "yes"),
-    inert_fixed(
+    )
+    .inert(),
+    opt("cluster-replica-no-failover", BOOL, "no")
+        .alias("cluster-slave-no-failover")
+        .inert(),
+    opt("cluster-replica-validity-factor", int(0, INT_MAX), "10")
+        .alias("cluster-slave-validity-factor")
+        .inert(),
+    opt("cluster-require-full-coverage", BOOL, "yes").inert(),
+    opt("crash-log-enabled", BOOL, "yes").inert(),
+    opt("crash-memcheck-enabled", BOOL, "yes").inert(),
+    opt("disable-thp", BOOL, "yes").inert(),
+    opt(
         "enable-module-command",
         OptionKind::Enum(&["no", "yes", "local"]),
         "no",
-    ),
-    inert("hll-sparse-max-bytes", MEM, "3000"),
-    inert("ignore-warnings", OptionKind::Str, ""),
-    inert_fixed("io-threads-do-reads", BOOL, "no"),
-    inert("jemalloc-bg-thread", BOOL, "yes"),
-    inert(
+    )
+    .inert()
+    .fixed(),
+    opt("hll-sparse-max-bytes", MEM, "3000").inert(),
+    opt("ignore-warnings", OptionKind::Str, "").inert(),
+    opt("io-threads-do-reads", BOOL, "no").inert().fixed(),
+    opt("jemalloc-bg-thread", BOOL, "yes").inert(),
+    opt(
         "latency-tracking-info-percentiles",
         OptionKind::Str,
         "50 99 99.9",
-    ),
-    inert("masterauth", OptionKind::Str, ""),
-    inert("masteruser", OptionKind::Str, ""),
-    inert_aliased(
-        "min-replicas-max-lag",
-        "min-slaves-max-lag",
-        int(0, INT_MAX),
-        "10",
-    ),
-    inert_aliased(
-        "min-replicas-to-write",
-        "min-slaves-to-write",
-        int(0, INT_MAX),
-        "0",
-    ),
-    inert("no-appendfsync-on-rewrite", BOOL, "no"),
-    inert(
+    )
+    .inert(),
+    opt("masterauth", OptionKind::Str, "").inert(),
+    opt("masteruser", OptionKind::Str, "").inert(),
+    opt("min-replicas-max-lag", int(0, INT_MAX), "10")
+        .alias("min-slaves-max-lag")
+        .inert(),
+    opt("min-replicas-to-write", int(0, INT_MAX), "0")
+        .alias("min-slaves-to-write")
+        .inert(),
+    opt("no-appendfsync-on-rewrite", BOOL, "no").inert(),
+    opt(
         "oom-score-adj",
         OptionKind::Enum(&["no", "yes", "relative", "absolute"]),
         "no",
-    ),
-    inert("oom-score-adj-values", OptionKind::Str, "0 200 800"),
-    inert(
+    )
+    .inert(),
+    opt("oom-score-adj-values", OptionKind::Str, "0 200 800").inert(),
+    opt(
         "proc-title-template",
         OptionKind::Str,
         "{title} {listen-addr} {server-mode}",
-    ),
-    inert(
+    )
+    .inert(),
+    opt(
         "propagation-error-behavior",
         OptionKind::Enum(&["ignore", "panic", "panic-on-replicas"]),
         "ignore",
-    ),
-    inert("repl-backlog-size", MEM, "1048576"),
-    inert("repl-backlog-ttl", int(0, INT_MAX), "3600"),
-    inert("repl-disable-tcp-nodelay", BOOL, "no"),
-    inert(
+    )
+    .inert(),
+    opt("repl-backlog-size", MEM, "1048576").inert(),
+    opt("repl-backlog-ttl", int(0, INT_MAX), "3600").inert(),
+    opt("repl-disable-tcp-nodelay", BOOL, "no").inert(),
+    opt(
         "repl-diskless-load",
         OptionKind::Enum(&["disabled", "on-empty-db", "swapdb"]),
         "disabled",
-    ),
-    inert("repl-diskless-sync", BOOL, "yes"),
-    inert("repl-diskless-sync-delay", int(0, INT_MAX), "5"),
-    inert("repl-diskless-sync-max-replicas", int(0, INT_MAX), "0"),
-    inert_aliased(
-        "repl-ping-replica-period",
-        "repl-ping-slave-period",
-        int(1, INT_MAX),
-        "10",
-    ),
-    inert("repl-timeout", int(1, INT_MAX), "60"),
-    inert_aliased(
-        "replica-announce-ip",
-        "slave-announce-ip",
-        OptionKind::Str,
-        "",
-    ),
-    inert_aliased(
-        "replica-announce-port",
-        "slave-announce-port",
-        int(0, 65535),
-        "0",
-    ),
-    inert("replica-announced", BOOL, "yes"),
-    inert("replica-ignore-disk-write-errors", BOOL, "no"),
-    inert_aliased(
-        "replica-ignore-maxmemory",
-        "slave-ignore-maxmemory",
-        BOOL,
-        "yes",
-    ),
-    inert_aliased("replica-lazy-flush", "slave-lazy-flush", BOOL, "no"),
-    inert_aliased("replica-priority", "slave-priority", int(0, INT_MAX), "100"),
-    inert_aliased("replica-read-only", "slave-read-only", BOOL, "yes"),
-    inert_aliased(
-        "replica-serve-stale-data",
-        "slave-serve-stale-data",
-        BOOL,
-        "yes",
-    ),
-    inert_aliased("replicaof", "slaveof", OptionKind::Str, ""),
-    inert(
+    )
+    .inert(),
+    opt("repl-diskless-sync", BOOL, "yes").inert(),
+    opt("repl-diskless-sync-delay", int(0, INT_MAX), "5").inert(),
+    opt("repl-diskless-sync-max-replicas", int(0, INT_MAX), "0").inert(),
+    opt("repl-ping-replica-period", int(1, INT_MAX), "10")
+        .alias("repl-ping-slave-period")
+        .inert(),
+    opt("repl-timeout", int(1, INT_MAX), "60").inert(),
+    opt("replica-announce-ip", OptionKind::Str, "")
+        .alias("slave-announce-ip")
+        .inert(),
+    opt("replica-announce-port", int(0, 65535), "0")
+        .alias("slave-announce-port")
+        .inert(),
+    opt("replica-announced", BOOL, "yes").inert(),
+    opt("replica-ignore-disk-write-errors", BOOL, "no").inert(),
+    opt("replica-ignore-maxmemory", BOOL, "yes")
+        .alias("slave-ignore-maxmemory")
+        .inert(),
+    opt("replica-lazy-flush", BOOL, "no")
+        .alias("slave-lazy-flush")
+        .inert(),
+    opt("replica-priority", int(0, INT_MAX), "100")
+        .alias("slave-priority")
+        .inert(),
+    opt("replica-read-only", BOOL, "yes")
+        .alias("slave-read-only")
+        .inert(),
+    opt("replica-serve-stale-data", BOOL, "yes")
+        .alias("slave-serve-stale-data")
+        .inert(),
+    opt("replicaof", OptionKind::Str, "")
+        .alias("slaveof")
+        .inert(),
+    opt(
         "sanitize-dump-payload",
         OptionKind::Enum(&["no", "yes", "clients"]),
         "no",
-    ),
-    inert_fixed("server_cpulist", OptionKind::Str, ""),
-    inert_fixed("set-proc-title", BOOL, "yes"),
-    inert("shutdown-on-sigint", OptionKind::Str, "default"),
-    inert("shutdown-on-sigterm", OptionKind::Str, "default"),
-    inert("shutdown-timeout", int(0, INT_MAX), "10"),
-    inert("socket-mark-id", int(0, u32::MAX as i64), "0"),
+    )
+    .inert(),
+    opt("server_cpulist", OptionKind::Str, "").inert().fixed(),
+    opt("set-proc-title", BOOL, "yes").inert().fixed(),
+    opt("shutdown-on-sigint", OptionKind::Str, "default").inert(),
+    opt("shutdown-on-sigterm", OptionKind::Str, "default").inert(),
+    opt("shutdown-timeout", int(0, INT_MAX), "10").inert(),
+    opt("socket-mark-id", int(0, u32::MAX as i64), "0").inert(),
     opt("stream-node-max-bytes", MEM, "4096"),
     opt("stream-node-max-entries", int(0, i64::MAX), "100"),
-    inert_fixed("syslog-enabled", BOOL, "no"),
-    inert_fixed(
+    opt("syslog-enabled", BOOL, "no").inert().fixed(),
+    opt(
         "syslog-facility",
         OptionKind::Enum(&[
             "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
         ]),
         "local0",
-    ),
-    inert_fixed("syslog-ident", OptionKind::Str, "redis"),
-    inert(
+    )
+    .inert()
+    .fixed(),
+    opt("syslog-ident", OptionKind::Str, "redis")
+        .inert()
+        .fixed(),
+    opt(
         "tls-auth-clients",
         OptionKind::Enum(&["no", "yes", "optional"]),
         "yes",
-    ),
-    inert("tls-ca-cert-dir", OptionKind::Str, ""),
-    inert("tls-ca-cert-file", OptionKind::Str, ""),
-    inert("tls-cert-file", OptionKind::Str, ""),
-    inert("tls-ciphers", OptionKind::Str, ""),
-    inert("tls-ciphersuites", OptionKind::Str, ""),
-    inert("tls-client-cert-file", OptionKind::Str, ""),
-    inert("tls-client-key-file", OptionKind::Str, ""),
-    inert("tls-client-key-file-pass", OptionKind::Str, ""),
-    inert("tls-cluster", BOOL, "no"),
-    inert("tls-dh-params-file", OptionKind::Str, ""),
-    inert("tls-key-file", OptionKind::Str, ""),
-    inert("tls-key-file-pass", OptionKind::Str, ""),
-    inert("tls-port", int(0, 65535), "0"),
-    inert("tls-prefer-server-ciphers", BOOL, "no"),
-    inert("tls-protocols", OptionKind::Str, ""),
-    inert("tls-replication", BOOL, "no"),
-    inert("tls-session-cache-size", int(0, INT_MAX), "20480"),
-    inert("tls-session-cache-timeout", int(0, INT_MAX), "300"),
-    inert("tls-session-caching", BOOL, "yes"),
-    inert("tracking-table-max-keys", int(0, i64::MAX), "1000000"),
+    )
+    .inert(),
+    opt("tls-ca-cert-dir", OptionKind::Str, "").inert(),
+    opt("tls-ca-cert-file", OptionKind::Str, "").inert(),
+    opt("tls-cert-file", OptionKind::Str, "").inert(),
+    opt("tls-ciphers", OptionKind::Str, "").inert(),
+    opt("tls-ciphersuites", OptionKind::Str, "").inert(),
+    opt("tls-client-cert-file", OptionKind::Str, "").inert(),
+    opt("tls-client-key-file", OptionKind::Str, "").inert(),
+    opt("tls-client-key-file-pass", OptionKind::Str, "").inert(),
+    opt("tls-cluster", BOOL, "no").inert(),
+    opt("tls-dh-params-file", OptionKind::Str, "").inert(),
+    opt("tls-key-file", OptionKind::Str, "").inert(),
+    opt("tls-key-file-pass", OptionKind::Str, "").inert(),
+    opt("tls-port", int(0, 65535), "0").inert(),
+    opt("tls-prefer-server-ciphers", BOOL, "no").inert(),
+    opt("tls-protocols", OptionKind::Str, "").inert(),
+    opt("tls-replication", BOOL, "no").inert(),
+    opt("tls-session-cache-size", int(0, INT_MAX), "20480").inert(),
+    opt("tls-session-cache-timeout", int(0, INT_MAX), "300").inert(),
+    opt("tls-session-caching", BOOL, "yes").inert(),
+    opt("tracking-table-max-keys", int(0, i64::MAX), "1000000").inert(),
     // Octal in Redis ("700"): kept as written.
-    inert_fixed("unixsocketperm", OptionKind::Str, "0"),
+    opt("unixsocketperm", OptionKind::Str, "0").inert().fixed(),
 ];
 
 impl OptionSpec {
