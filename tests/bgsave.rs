@@ -847,6 +847,10 @@ fn shutdown_during_a_background_save_keeps_the_final_state() {
             "{method}"
         );
         assert_eq!(c.cmd(&["DBSIZE"]), Value::Int(5001), "{method}");
+        // The stopped save's temp file (the forkless temp-bg-<pid>.rdb of a process now
+        // gone, or the killed child's) is gone after the restart.
+        let temps = temp_files(&dir);
+        assert!(temps.is_empty(), "{method}: {temps:?}");
         drop(s);
         std::fs::remove_dir_all(&dir).ok();
     }
