@@ -654,7 +654,23 @@ fn save_and_flushall_leave_a_running_backup_alone() {
         // A backup is not a BGSAVE: SAVE goes ahead, FLUSHALL does not stop it.
         assert_eq!(c.cmd(&["SAVE"]), Value::Simple("OK".into()), "{method}");
         assert_eq!(c.cmd(&["FLUSHALL"]), Value::Simple("OK".into()), "{method}");
+        // BGSAVE SCHEDULE waits for the backup (as Redis's waits for an AOF rewrite).
+        assert_eq!(
+            c.cmd(&["BGSAVE", "SCHEDULE"]),
+            Value::Simple("Background saving scheduled".into()),
+            "{method}"
+        );
         wait_ok(&mut c, "slow");
         assert_eq!(info_field(&mut c, "slow", "keys"), "5000", "{method}");
+        // SAVE and the scheduled BGSAVE.
+        let t = Instant::now();
+        loop {
+            let info = c.cmd(&["INFO", "persistence"]).as_str();
+            if field(&info, "rdb_saves") == "2" && field(&info, "rdb_bgsave_in_progress") == "0" {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "{method}: {info}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }

@@ -335,9 +335,6 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if args.len() > 2 {
         return Err(CommandError::Syntax);
     }
-    // SCHEDULE defers a save only behind another kind of child (Redis's AOF rewrite),
-    // and there is none here: behind a running save it is refused like a plain BGSAVE.
-    let _ = schedule;
     let p = &ctx.shared.persistence;
     if ctx.client.deny_blocking {
         // Inside EXEC, which may hold shards a fork must take: the cron starts it.
@@ -349,6 +346,12 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     }
     match start_bgsave(ctx.shared) {
         Ok(true) => Ok(Reply::simple("Background saving started")),
+        // Behind a backup's snapshot (Redis: behind another kind of child, an AOF
+        // rewrite) SCHEDULE waits for it; behind a save it is refused like BGSAVE.
+        Ok(false) if schedule && !p.bgsave_running.load(Relaxed) => {
+            p.scheduled.store(true, Relaxed);
+            Ok(Reply::simple("Background saving scheduled"))
+        }
         Ok(false) => Err(CommandError::err("Background save already in progress")),
         Err(e) => Err(CommandError::err(e)),
     }
