@@ -284,32 +284,24 @@ pub fn start_bgsave(shared: &Shared) -> Result<bool, String> {
         .name("snapkv-bgsave".into())
         .spawn(move || {
             let s = &*me;
-            let sink = file_sink(&settings).background();
-            let result = sink.open().map_err(|e| e.to_string()).and_then(|out| {
-                let written = snapkv_snapshot::forkless::run(
-                    &s.keyspace,
-                    &capture,
-                    epoch,
-                    out,
-                    opts,
-                    &progress,
-                );
-                match written {
-                    Ok((out, stats)) => {
-                        // Under the gate: once abort_bgsave has cancelled us, no rename.
-                        let _gate = s.persistence.commit_gate.lock();
-                        if capture.is_cancelled() {
-                            sink.abort();
-                            return Err("the background save was cancelled".to_string());
-                        }
-                        sink.commit(out).map(|_| stats).map_err(|e| e.to_string())
-                    }
-                    Err(e) => {
-                        sink.abort();
-                        Err(format!("Write error saving DB on disk: {e}"))
-                    }
-                }
-            });
+            let result = file_sink(&settings).background().write_guarded(
+                |out| {
+                    snapkv_snapshot::forkless::run(
+                        &s.keyspace,
+                        &capture,
+                        epoch,
+                        out,
+                        opts,
+                        &progress,
+                    )
+                },
+                // Under the gate: once abort_bgsave has cancelled us, no rename.
+                || {
+                    let gate = s.persistence.commit_gate.lock();
+                    capture.check_cancelled().map_err(|e| e.to_string())?;
+                    Ok(gate)
+                },
+            );
             s.persistence
                 .last_cow_entries
                 .store(capture.captured_by_writers.load(Relaxed), Relaxed);

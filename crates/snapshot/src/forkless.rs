@@ -108,8 +108,12 @@ impl Capture {
         self.cancelled.store(true, Ordering::Relaxed);
     }
 
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
+    /// The error [`run`] stops with once [`Capture::cancel`] was called.
+    pub fn check_cancelled(&self) -> snapkv_rdb::Result<()> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("the background save was cancelled").into());
+        }
+        Ok(())
     }
 
     /// Asks the snapshot thread to write `key` of `db` before anything else, for a write
@@ -202,20 +206,19 @@ impl<W: Write> Out<'_, W> {
         if queued.is_empty() {
             return Ok(());
         }
-        for (db, e) in &queued {
-            // A FLUSHALL hands over everything at once; cancelled, it need not be written.
-            if capture.is_cancelled() {
-                return Err(std::io::Error::other("the background save was cancelled").into());
-            }
-            self.entry(*db, e)?;
-        }
+        // A FLUSHALL hands over everything at once; cancelled, it need not be written.
+        let written = queued.iter().try_for_each(|(db, e)| {
+            capture.check_cancelled()?;
+            self.entry(*db, e)
+        });
         progress
             .keys_processed
             .fetch_add(queued.len() as u64, Ordering::Relaxed);
         // Captured entries hold the only copies of overwritten values: freeing them takes
-        // allocator locks the commands' threads share, so not at idle priority.
+        // allocator locks the commands' threads share, so not at idle priority — on the
+        // way out of a failed or cancelled write too.
         holding_locks(pacer, || drop(queued));
-        Ok(())
+        written
     }
 }
 
@@ -259,9 +262,7 @@ pub fn run<W: Write>(
             while holding_locks(&mut pacer, || {
                 ks.capture_segment(at, si, epoch, |e| walked.push(e.clone()))
             }) {
-                if capture.is_cancelled() {
-                    return Err(std::io::Error::other("the background save was cancelled").into());
-                }
+                capture.check_cancelled()?;
                 si += 1;
                 if let Some(p) = pacer.as_mut() {
                     let done = progress.keys_processed.load(Ordering::Relaxed) as f64

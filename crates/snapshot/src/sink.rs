@@ -113,9 +113,23 @@ impl FileSink {
         &self,
         write: impl FnOnce(DirectFile) -> Result<(DirectFile, T), E>,
     ) -> Result<T, String> {
+        self.write_guarded(write, || Ok(()))
+    }
+
+    /// [`FileSink::write_with`], with a last say before the rename: `guard` runs once the
+    /// file is written, and what it returns is held through the commit. An error from it
+    /// drops the file instead (a save cancelled meanwhile must never replace the dump).
+    pub fn write_guarded<T, G, E: std::fmt::Display>(
+        &self,
+        write: impl FnOnce(DirectFile) -> Result<(DirectFile, T), E>,
+        guard: impl FnOnce() -> Result<G, String>,
+    ) -> Result<T, String> {
         let out = self.open().map_err(|e| e.to_string())?;
         match write(out) {
-            Ok((out, value)) => self.commit(out).map(|_| value).map_err(|e| e.to_string()),
+            Ok((out, value)) => {
+                let _held = guard().inspect_err(|_| self.abort())?;
+                self.commit(out).map(|_| value).map_err(|e| e.to_string())
+            }
             Err(e) => {
                 self.abort();
                 Err(format!("Write error saving DB on disk: {e}"))
