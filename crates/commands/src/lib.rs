@@ -61,7 +61,7 @@ pub use client::{ClientInfo, ClientRegistry, ClientState, ReplyMode};
 pub use ctx::Ctx;
 pub use dispatch::execute;
 pub use error::{CommandError, CommandResult};
-pub use shared::{Shared, ShutdownMode};
+pub use shared::Shared;
 pub use spec::CommandSpec;
 pub use table::CommandTable;
 

@@ -6,7 +6,6 @@ use snapkv_protocol::Reply;
 
 use crate::ctx::Ctx;
 use crate::error::CommandResult;
-use crate::shared::ShutdownMode;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -235,14 +234,14 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     if abort {
         return Err(crate::error::CommandError::err("No shutdown in progress."));
     }
-    // Save before stopping when asked to, or by default when save points exist; a
-    // failed save keeps the server running (Redis: "Errors trying to SHUTDOWN") unless
-    // FORCE says to exit anyway.
     // A running background save would finish after the process is gone — a fork child
     // renaming an older snapshot over the one saved here (Redis kills it too).
     if crate::persistence::abort_bgsave(ctx.shared) {
         tracing::warn!("There is a child saving an .rdb. Killing it!");
     }
+    // Save before stopping when asked to, or by default when save points exist; a
+    // failed save keeps the server running (Redis: "Errors trying to SHUTDOWN") unless
+    // FORCE says to exit anyway.
     let must_save = save || (!nosave && !ctx.settings().save.is_empty());
     if must_save {
         if let Err(e) = crate::persistence::save_locked(ctx.shared, ctx.ks) {
@@ -255,7 +254,7 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
             tracing::warn!("Error trying to save the DB, exiting anyway (FORCE): {e}");
         }
     }
-    ctx.shared.shutdown.request(ShutdownMode::NoSave);
+    ctx.shared.shutdown.request();
     ctx.client.close_after_reply = true;
     // Redis closes the connection without a reply when the shutdown succeeds.
     ctx.client.reply_mode = crate::client::ReplyMode::Skip;

@@ -110,24 +110,15 @@ impl ServerStats {
     }
 }
 
-/// How SHUTDOWN asked the server to stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShutdownMode {
-    Default,
-    Save,
-    NoSave,
-}
-
-/// The shutdown request, watched by the server's main task.
+/// The shutdown request, watched by the server's main task. SHUTDOWN has saved (or
+/// chosen not to) before it asks.
 #[derive(Default)]
 pub struct Shutdown {
-    pub requested: Mutex<Option<ShutdownMode>>,
     pub notify: tokio::sync::Notify,
 }
 
 impl Shutdown {
-    pub fn request(&self, mode: ShutdownMode) {
-        *self.requested.lock() = Some(mode);
+    pub fn request(&self) {
         self.notify.notify_one();
     }
 }

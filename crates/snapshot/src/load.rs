@@ -98,8 +98,9 @@ pub fn load_with(
     Ok(stats)
 }
 
-/// Removes `temp-<pid>.rdb` (and forkless `temp-bg-<pid>.rdb`) files in `dir` left by processes that no longer exist (a
-/// server or fork child killed mid-save); the dump itself is never touched.
+/// Removes `temp-<pid>.rdb` (and forkless `temp-bg-<pid>.rdb`) files in `dir` left by
+/// processes that no longer exist (a server or fork child killed mid-save); the dump
+/// itself is never touched.
 pub fn remove_stale_temp_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut removed = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
