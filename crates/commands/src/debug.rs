@@ -50,12 +50,7 @@ fn syntax(args: &[Bytes]) -> CommandError {
 }
 
 pub fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let allowed = match ctx.settings().enable_debug_command.as_str() {
-        "yes" => true,
-        "local" => ctx.client.is_local(),
-        _ => false,
-    };
-    if !allowed {
+    if !snapkv_config::allows(&ctx.settings().enable_debug_command, ctx.client.is_local()) {
         return Err(CommandError::err(
             "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
         ));

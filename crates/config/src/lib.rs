@@ -17,4 +17,4 @@ pub use live::Config;
 pub use memory::{format_memory, parse_memory};
 pub use options::{OptionKind, OptionSpec, OPTIONS};
 pub use parse::{parse_args, parse_config_file, ConfigError};
-pub use settings::{OutputBufferLimit, SaveParam, Settings, SnapshotMethod};
+pub use settings::{allows, OutputBufferLimit, SaveParam, Settings, SnapshotMethod};

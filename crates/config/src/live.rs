@@ -132,18 +132,13 @@ impl Config {
 
     /// CONFIG SET with any number of pairs: all validated, then all applied. Returns the
     /// names that changed; the error is the full Redis error line. `local_client`: the
-    /// asking client is on loopback or a unix socket (what `enable-protected-configs
-    /// local` allows).
+    /// asking client is on loopback (what `enable-protected-configs local` allows).
     pub fn set(
         &self,
         pairs: &[(&str, &str)],
         local_client: bool,
     ) -> Result<Vec<&'static str>, String> {
-        let protected_ok = match self.settings().enable_protected_configs.as_str() {
-            "yes" => true,
-            "local" => local_client,
-            _ => false,
-        };
+        let protected_ok = crate::allows(&self.settings().enable_protected_configs, local_client);
         let mut staged: Vec<(&'static str, String)> = Vec::new();
         for (name, value) in pairs {
             let Some(spec) = OptionSpec::find(name) else {

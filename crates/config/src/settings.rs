@@ -215,3 +215,14 @@ impl Settings {
         }
     }
 }
+
+/// Redis's `allowProtectedAction`: whether a `no|yes|local` setting
+/// (`enable-debug-command`, `enable-protected-configs`) lets this client through;
+/// `local_client`: it connected over loopback.
+pub fn allows(setting: &str, local_client: bool) -> bool {
+    match setting {
+        "yes" => true,
+        "local" => local_client,
+        _ => false,
+    }
+}
