@@ -191,12 +191,53 @@ pub fn rss() -> u64 {
         .unwrap_or(0)
 }
 
+/// What INFO memory and MEMORY STATS both report, read once (the peak is raised to the
+/// current figure on the way).
+pub(crate) struct MemoryFigures {
+    pub allocated: u64,
+    pub active: u64,
+    pub resident: u64,
+    pub peak: u64,
+    pub startup: u64,
+    pub rss: u64,
+}
+
+pub(crate) fn memory_figures(s: &crate::shared::Shared) -> MemoryFigures {
+    let (allocated, active, resident) = memory::allocator_stats();
+    MemoryFigures {
+        allocated,
+        active,
+        resident,
+        peak: s
+            .stats
+            .used_memory_peak
+            .fetch_max(allocated, Relaxed)
+            .max(allocated),
+        startup: s.stats.used_memory_startup.load(Relaxed),
+        rss: rss(),
+    }
+}
+
+/// `a / b`, 0 when `b` is 0 (the memory ratios).
+pub(crate) fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
 fn memory_section(ctx: &mut Ctx, o: &mut String) {
     let s = ctx.shared;
-    let (allocated, active, resident) = memory::allocator_stats();
+    let MemoryFigures {
+        allocated,
+        active,
+        resident,
+        peak,
+        startup,
+        rss,
+    } = memory_figures(s);
     let used = allocated;
-    let peak = s.stats.used_memory_peak.fetch_max(used, Relaxed).max(used);
-    let rss = rss();
     let sys = total_system_memory();
     let settings = ctx.settings();
     let budget = if settings.maxmemory > 0 {
@@ -205,9 +246,7 @@ fn memory_section(ctx: &mut Ctx, o: &mut String) {
         sys
     };
     let reserve = settings.reserve(budget);
-    let startup = s.stats.used_memory_startup.load(Relaxed);
     let dataset = used.saturating_sub(startup);
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let _ = write!(
         o,
         "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{startup}\r\nused_memory_startup:{startup}\r\nused_memory_dataset:{dataset}\r\nused_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{allocated}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\ntotal_system_memory:{sys}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\nused_memory_vm_total_human:63.00K\r\nused_memory_functions:184\r\nused_memory_scripts:184\r\nused_memory_scripts_human:184B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\nreserved_memory_percent:{}\r\nreserved_memory:{}\r\nsnapshot_reserve:{reserve}\r\nsnapshot_reserve_human:{}\r\nmaxmemory_data_limit:{}\r\n",

@@ -2,14 +2,13 @@
 //! take, in Redis's reply shapes. A collection's size is estimated from sampled
 //! elements, as Redis's `objectComputeSize` does (`SAMPLES`, default 5, 0 = all).
 
-use std::sync::atomic::Ordering::Relaxed;
-
 use bytes::Bytes;
 use snapkv_keyspace::{memory, Entry};
 use snapkv_protocol::Reply;
 
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::info::{memory_figures, ratio, MemoryFigures};
 use crate::object::help_reply;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
@@ -122,18 +121,17 @@ fn doctor(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 /// inline, so there is no separate expires table).
 fn stats(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     let s = ctx.shared;
-    let (allocated, active, resident) = memory::allocator_stats();
-    let peak = s
-        .stats
-        .used_memory_peak
-        .fetch_max(allocated, Relaxed)
-        .max(allocated);
-    let startup = s.stats.used_memory_startup.load(Relaxed);
-    let rss = crate::info::rss();
+    let MemoryFigures {
+        allocated,
+        active,
+        resident,
+        peak,
+        startup,
+        rss,
+    } = memory_figures(s);
     let entry = std::mem::size_of::<Entry>() as u64;
     let int = |n: u64| Reply::Int(n as i64);
     let key = |k: &str| Reply::bulk(Bytes::copy_from_slice(k.as_bytes()));
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let mut fields = vec![
         (key("peak.allocated"), int(peak)),
         (key("total.allocated"), int(allocated)),
