@@ -8,7 +8,7 @@ use snapkv_protocol::Reply;
 
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
-use crate::info::{memory_figures, ratio, MemoryFigures};
+use crate::info::{memory_figures, ratio};
 use crate::object::help_reply;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
@@ -121,21 +121,14 @@ fn doctor(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 /// inline, so there is no separate expires table).
 fn stats(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     let s = ctx.shared;
-    let MemoryFigures {
-        allocated,
-        active,
-        resident,
-        peak,
-        startup,
-        rss,
-    } = memory_figures(s);
+    let m = memory_figures(s);
     let entry = std::mem::size_of::<Entry>() as u64;
     let int = |n: u64| Reply::Int(n as i64);
     let key = |k: &str| Reply::bulk(Bytes::copy_from_slice(k.as_bytes()));
     let mut fields = vec![
-        (key("peak.allocated"), int(peak)),
-        (key("total.allocated"), int(allocated)),
-        (key("startup.allocated"), int(startup)),
+        (key("peak.allocated"), int(m.peak)),
+        (key("total.allocated"), int(m.allocated)),
+        (key("startup.allocated"), int(m.startup)),
         (key("replication.backlog"), int(0)),
         (key("clients.slaves"), int(0)),
         (key("clients.normal"), int(0)),
@@ -144,7 +137,7 @@ fn stats(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
         (key("lua.caches"), int(0)),
         (key("functions.caches"), int(0)),
     ];
-    let (mut keys, mut overhead) = (0u64, startup);
+    let (mut keys, mut overhead) = (0u64, m.startup);
     for db in 0..s.keyspace.databases() {
         let mut n = 0u64;
         ctx.ks.for_each_shard(db, |v| n += v.shard.len() as u64);
@@ -162,8 +155,8 @@ fn stats(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
             ]),
         ));
     }
-    let net = allocated.saturating_sub(startup);
-    let dataset = allocated.saturating_sub(overhead);
+    let net = m.allocated.saturating_sub(m.startup);
+    let dataset = m.allocated.saturating_sub(overhead);
     fields.extend([
         (key("overhead.total"), int(overhead)),
         (key("keys.count"), int(keys)),
@@ -178,36 +171,42 @@ fn stats(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
         ),
         (
             key("peak.percentage"),
-            Reply::Double(ratio(allocated, peak) * 100.0),
+            Reply::Double(ratio(m.allocated, m.peak) * 100.0),
         ),
-        (key("allocator.allocated"), int(allocated)),
-        (key("allocator.active"), int(active)),
-        (key("allocator.resident"), int(resident)),
+        (key("allocator.allocated"), int(m.allocated)),
+        (key("allocator.active"), int(m.active)),
+        (key("allocator.resident"), int(m.resident)),
         (
             key("allocator-fragmentation.ratio"),
-            Reply::Double(ratio(active, allocated)),
+            Reply::Double(ratio(m.active, m.allocated)),
         ),
         (
             key("allocator-fragmentation.bytes"),
-            int(active.saturating_sub(allocated)),
+            int(m.active.saturating_sub(m.allocated)),
         ),
         (
             key("allocator-rss.ratio"),
-            Reply::Double(ratio(resident, active)),
+            Reply::Double(ratio(m.resident, m.active)),
         ),
         (
             key("allocator-rss.bytes"),
-            int(resident.saturating_sub(active)),
+            int(m.resident.saturating_sub(m.active)),
         ),
         (
             key("rss-overhead.ratio"),
-            Reply::Double(ratio(rss, resident)),
+            Reply::Double(ratio(m.rss, m.resident)),
         ),
-        (key("rss-overhead.bytes"), int(rss.saturating_sub(resident))),
-        (key("fragmentation"), Reply::Double(ratio(rss, allocated))),
+        (
+            key("rss-overhead.bytes"),
+            int(m.rss.saturating_sub(m.resident)),
+        ),
+        (
+            key("fragmentation"),
+            Reply::Double(ratio(m.rss, m.allocated)),
+        ),
         (
             key("fragmentation.bytes"),
-            int(rss.saturating_sub(allocated)),
+            int(m.rss.saturating_sub(m.allocated)),
         ),
     ]);
     Ok(Reply::Map(fields))
