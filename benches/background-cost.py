@@ -8,6 +8,12 @@ throughput against the paired run alone and the CPU the spinner got. The loss pe
 the spinner got is what a forkless snapshot of X CPU-seconds costs the load at best: it
 says how far snapshot CPU, rather than how it is scheduled, bounds the throughput ratio.
 
+The "idle N% / normal M%" spinners switch between `SCHED_IDLE` and normal priority every
+few milliseconds, as the snapshot's pacer does: they trace the ratio a background task
+keeps at each CPU share between what `SCHED_IDLE` alone gets and a full core. A forkless
+snapshot that must finish within 2x its unloaded time needs half a core; the ratio these
+spinners keep near 0.5 cores is the most any snapshot can keep on this machine.
+
     benches/background-cost.py [--rounds 3] [--requests 300000]
 """
 import argparse
@@ -29,6 +35,24 @@ POLICIES = {
     "nice 19": ["nice", "-n", "19"],
     "nice 0": [],
 }
+# Time-sliced spinners: (label, ms at SCHED_IDLE, ms at normal priority).
+MIXES = [("idle 90% / normal 10%", 45, 5), ("idle 85% / normal 15%", 42.5, 7.5),
+         ("idle 80% / normal 20%", 40, 10),
+         ("idle 50% / normal 50%", 25, 25)]
+MIX_SPINNER = """
+import os, sys, time
+idle, normal = float(sys.argv[1]) / 1000, float(sys.argv[2]) / 1000
+p = os.sched_param(0)
+while True:
+    os.sched_setscheduler(0, os.SCHED_IDLE, p)
+    t = time.monotonic() + idle
+    while time.monotonic() < t:
+        pass
+    os.sched_setscheduler(0, os.SCHED_OTHER, p)
+    t = time.monotonic() + normal
+    while time.monotonic() < t:
+        pass
+"""
 
 
 def bench(port, requests):
@@ -59,12 +83,15 @@ def main():
         wait_ready(port)
         bench(port, args.requests)  # fill the key space
         print(f"SET load, 20 clients, 500 B values; medians of {args.rounds} paired rounds")
-        print(f"{'spinner':18} {'alone rps':>10} {'beside rps':>10} {'ratio':>6} {'spinner cores':>14} {'loss per core':>14}")
-        for name, prefix in POLICIES.items():
+        print(f"{'spinner':22} {'alone rps':>10} {'beside rps':>10} {'ratio':>6} {'spinner cores':>14} {'loss per core':>14}")
+        spinners = [(name, prefix + ["python3", "-c", "while True: pass"])
+                     for name, prefix in POLICIES.items()]
+        spinners += [(name, ["python3", "-c", MIX_SPINNER, str(i), str(n)]) for name, i, n in MIXES]
+        for name, spinner in spinners:
             alones, besides, cores = [], [], []
             for _ in range(args.rounds):
                 alone = bench(port, args.requests)
-                spin = subprocess.Popen(prefix + ["python3", "-c", "while True: pass"])
+                spin = subprocess.Popen(spinner)
                 time.sleep(0.3)
                 c0, t0 = cpu_seconds(spin.pid), time.monotonic()
                 beside = bench(port, args.requests)
@@ -77,7 +104,7 @@ def main():
             r = statistics.median([b / a for a, b in zip(alones, besides)])
             c = statistics.median(cores)
             alone, beside = statistics.median(alones), statistics.median(besides)
-            print(f"{name:18} {alone:10.0f} {beside:10.0f} {r:6.2f} {c:14.2f} {(1 - r) / max(c, 0.01):14.2f}")
+            print(f"{name:22} {alone:10.0f} {beside:10.0f} {r:6.2f} {c:14.2f} {(1 - r) / max(c, 0.01):14.2f}")
     finally:
         server.kill()
         server.wait()

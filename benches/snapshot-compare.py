@@ -11,8 +11,10 @@ duration, the peak memory growth (server RSS + fork child's copied pages) while 
 write load's throughput and p50/p99/max latency. Each loaded round is paired with the same load
 run just before it without a snapshot: "base" columns are those paired runs (medians).
 
-"snap rps" is the throughput while the snapshot ran, from the server's command counter
-sampled at BGSAVE and every 10 ms after (up to the snapshot's end, or the load's if it ended
+"cores" is the CPU the snapshot itself used (the forkless thread, or the fork child)
+over its duration: against benches/background-cost.py it says what any work of that much
+CPU would have cost the load. "snap rps" is the throughput while the snapshot ran, from
+the server's command counter sampled at BGSAVE and every 10 ms after (up to the snapshot's end, or the load's if it ended
 first); "ratio" is the median of the per-round ratios of that to the paired run's rps.
 "load" is the ratio of the whole loaded run's rps instead (it also covers the 0.5 s before
 the snapshot). Latencies are redis-benchmark's over the whole loaded run.
@@ -52,6 +54,32 @@ def fill(port, keys, size):
     proc.stdin.write(b"".join(batch))
     proc.stdin.close()
     proc.wait()
+
+
+def snapshot_cpu(pid):
+    """CPU seconds used so far by whatever writes the server's snapshot: snapkv's
+    forkless `snapkv-bgsave` thread, or a fork child (snapkv's or redis-server's). Both
+    start at zero with the snapshot."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tasks:
+        try:
+            if open(f"/proc/{pid}/task/{tid}/comm").read().strip() == "snapkv-bgsave":
+                total += _cpu_ticks(f"/proc/{pid}/task/{tid}/stat")
+            for child in open(f"/proc/{pid}/task/{tid}/children").read().split():
+                total += _cpu_ticks(f"/proc/{child}/stat")
+        except OSError:
+            pass  # the thread or child just ended
+    return total / tick
+
+
+def _cpu_ticks(stat):
+    fields = open(stat).read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def commands(poll):
@@ -111,8 +139,10 @@ def run(kind, method, args):
             reply = poll.call("BGSAVE")
             assert "started" in reply, reply
             last = first
+            snap_cpu = 0.0
             while True:
                 peak = max(peak, rss_kb(server.pid))
+                snap_cpu = max(snap_cpu, snapshot_cpu(server.pid))
                 alive = load.is_alive()
                 done = poll.info("persistence").get("rdb_bgsave_in_progress") == "0"
                 if alive:
@@ -130,6 +160,7 @@ def run(kind, method, args):
                             pinfo.get("snapshot_write_delay_usec")),
                 "growth_mb": (peak - before) / 1024,
                 "duration_s": duration,
+                "snap_cores": snap_cpu / duration,
                 "status": pinfo.get("rdb_last_bgsave_status"),
                 "during": result["load"],
                 "snap_rps": snap_rps,
@@ -145,6 +176,7 @@ def run(kind, method, args):
             "unloaded_s": unloaded,
             "growth_mb": med([r["growth_mb"] for r in rounds]),
             "duration_s": med([r["duration_s"] for r in rounds]),
+            "snap_cores": med([r["snap_cores"] for r in rounds]),
             "status": ",".join(sorted({r["status"] for r in rounds})),
             "during": tuple(med([r["during"][i] for r in rounds]) for i in range(4)),
             "max_all": [r["during"][3] for r in rounds],
@@ -186,11 +218,11 @@ def main():
     rows += [run("snapkv", m, args) for m in ("fork", "forkless") if m in wanted]
     print(f"{args.keys} keys x {args.value_size} B; SET load: 20 clients, random keys; "
           f"medians of {args.rounds} loaded snapshot(s) per server")
-    print(f"{'server':18} {'RSS MB':>7} {'idle s':>7} {'snap s':>7} {'peak +MB':>9} {'+%':>6} "
+    print(f"{'server':18} {'RSS MB':>7} {'idle s':>7} {'snap s':>7} {'cores':>5} {'peak +MB':>9} {'+%':>6} "
           f"{'base rps':>9} {'snap rps':>9} {'ratio':>6} {'load':>5} {'p50':>6} {'p99':>6} {'max ms':>7} {'base p99/max':>13}")
     for r in rows:
         b, d = r["paired"], r["during"]
-        print(f"{r['name']:18} {r['rss_mb']:7.0f} {r['unloaded_s']:7.2f} {r['duration_s']:7.2f} {r['growth_mb']:9.1f} "
+        print(f"{r['name']:18} {r['rss_mb']:7.0f} {r['unloaded_s']:7.2f} {r['duration_s']:7.2f} {r['snap_cores']:5.2f} {r['growth_mb']:9.1f} "
               f"{100 * r['growth_mb'] / max(r['rss_mb'], 1):5.1f}% {b[0]:9.0f} {r['snap_rps']:9.0f} "
               f"{r['ratio']:6.2f} {r['load_ratio']:5.2f} {d[1]:6.3f} {d[2]:6.3f} {d[3]:7.2f} {b[2]:6.3f}/{b[3]:.2f}"
               + ("" if r["status"] == "ok" else f"  (save status {r['status']})")
