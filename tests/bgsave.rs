@@ -734,6 +734,75 @@ fn forkless_writes_big_collections_first_and_keeps_them_at_the_cut() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A write command that only reads a big collection (SUNIONSTORE's sources, COPY's
+/// source, SORT's key) is not held for the snapshot to write it first, as a command that
+/// changes one in place is: reading copies nothing.
+#[test]
+fn forkless_does_not_hold_commands_that_only_read_big_collections() {
+    const MEMBERS: usize = 5_000; // over the 4096 elements that make a collection big
+    let dir = temp_dir("bgsave-big-read");
+    {
+        let s = forkless_server(&dir, "64mb", "10");
+        let mut c = s.conn();
+        for name in ["s1", "s2", "s3"] {
+            let mut sadd = vec!["SADD".to_string(), name.to_string()];
+            sadd.extend((0..MEMBERS).map(|i| format!("m{i}")));
+            assert_eq!(c.cmd(&sadd), Value::Int(MEMBERS as i64));
+        }
+        let mut mset = vec!["MSET".to_string()];
+        mset.extend((0..2000).flat_map(|i| [format!("k{i}"), "v".to_string()]));
+        assert_eq!(c.cmd(&mset), Value::Simple("OK".into()));
+        // About 0.4 s of walk: the commands below arrive while every big set is owed.
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "200"]);
+        let cmd = |words: &str| words.split(' ').map(str::to_string).collect::<Vec<_>>();
+        let replies = c.pipeline([
+            cmd("BGSAVE"),
+            cmd("SUNIONSTORE u s1 s2"),
+            cmd("SINTERSTORE i s1 s2"),
+            cmd("ZUNIONSTORE z 2 s1 s2"),
+            cmd("COPY s1 c1"),
+            cmd("SORT s2 LIMIT 0 1 ALPHA"),
+            cmd("SADD s3 new"),
+        ]);
+        assert_eq!(
+            replies,
+            vec![
+                Value::Simple("Background saving started".into()),
+                Value::Int(MEMBERS as i64),
+                Value::Int(MEMBERS as i64),
+                Value::Int(MEMBERS as i64),
+                Value::Int(1),
+                Value::Array(vec![Value::Bulk(b"m0".to_vec())]),
+                Value::Int(1),
+            ]
+        );
+        wait_bgsave(&mut c);
+        let info = c.cmd(&["INFO", "persistence"]).as_str();
+        // Only SADD, which changes s3 in place, waited for the snapshot.
+        assert_eq!(info_field(&info, "snapshot_writes_delayed"), "1", "{info}");
+        assert_eq!(
+            info_field(&info, "rdb_last_bgsave_cow_entries"),
+            "0",
+            "{info}"
+        );
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    }
+    // The file holds the sets at the cut and none of the keys written after it.
+    let s = Server::start_in(Kind::Snapkv, &dir, &[]);
+    let mut c = s.conn();
+    for name in ["s1", "s2", "s3"] {
+        assert_eq!(
+            c.cmd(&["SCARD", name]),
+            Value::Int(MEMBERS as i64),
+            "{name}"
+        );
+    }
+    assert_eq!(c.cmd(&["EXISTS", "u", "i", "z", "c1"]), Value::Int(0));
+    assert_eq!(c.cmd(&["DBSIZE"]), Value::Int(2003));
+    drop(s);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn info_field(info: &str, name: &str) -> String {
     info.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))

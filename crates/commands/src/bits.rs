@@ -8,6 +8,7 @@ use snapkv_protocol::Reply;
 use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::spec::key_flags;
 use crate::spec::{flags::*, CommandSpec};
 use crate::string::read_string;
 
@@ -25,6 +26,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Finds the first set (1) or clear (0) bit in a string.", "2.8.7"),
     CommandSpec::new("bitop", -4, WRITE | DENYOOM, "bitmap", bitop)
+        .key_flags2(key_flags::OW_UPDATE, key_flags::RO_ACCESS)
         .keys(2, -1, 1)
         .doc("Performs bitwise operations on multiple strings, and stores the result.", "2.6.0"),
 ];

@@ -145,39 +145,6 @@ pub fn scan_reply(next: u64, items: Vec<Reply>) -> Reply {
     Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(items)])
 }
 
-/// `numkeys key …` starting at `args[at]`: the keys (as many as there are, for locking
-/// before the handler validates the count).
-fn numkeys_from(args: &[Bytes], at: usize, db: usize) -> Vec<(usize, Bytes)> {
-    let n = args
-        .get(at)
-        .and_then(|a| snapkv_keyspace::parse_canonical_i64(a))
-        .unwrap_or(0)
-        .max(0) as usize;
-    let end = (at + 1 + n).min(args.len());
-    args.get(at + 1..end)
-        .unwrap_or(&[])
-        .iter()
-        .map(|k| (db, k.clone()))
-        .collect()
-}
-
-/// Lock plan of `CMD numkeys key …` (SINTERCARD, ZUNION, LMPOP, ZMPOP …).
-pub fn keys_numkeys_at_1(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
-    numkeys_from(args, 1, db)
-}
-
-/// Lock plan of `CMD x numkeys key …` (ZUNIONSTORE dst …, BLMPOP timeout …).
-pub fn keys_numkeys_at_2(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
-    let mut v = numkeys_from(args, 2, db);
-    v.push((db, args[1].clone()));
-    v
-}
-
-/// Lock plan of `BLMPOP/BZMPOP timeout numkeys key …` (the timeout is no key).
-pub fn keys_numkeys_after_timeout(args: &[Bytes], db: usize) -> Vec<(usize, Bytes)> {
-    numkeys_from(args, 2, db)
-}
-
 /// Parses `numkeys` at `args[at]` with Redis's errors; returns the keys.
 pub fn numkeys(args: &[Bytes], at: usize) -> Result<&[Bytes], CommandError> {
     let n = snapkv_keyspace::parse_canonical_i64(&args[at])

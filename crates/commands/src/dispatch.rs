@@ -173,6 +173,17 @@ pub fn lock_for<'k>(
         LockPlan::Lazy | LockPlan::None => ks.lazy(),
         LockPlan::Db => ks.lock_dbs(&[db]),
         LockPlan::All => ks.lock_all(),
+        LockPlan::NumKeys { at, dest } => {
+            // As many keys as there are, before the handler validates the count.
+            let n = args
+                .get(at)
+                .and_then(|a| snapkv_keyspace::parse_canonical_i64(a))
+                .unwrap_or(0)
+                .max(0) as usize;
+            let end = (at + 1).saturating_add(n).min(args.len());
+            let keys = dest.then_some(1).into_iter().chain(at + 1..end);
+            ks.lock(keys.map(|i| ks.shard_id(db, &args[i])).collect())
+        }
         LockPlan::Custom(f) => ks.lock(
             f(args, db)
                 .iter()
@@ -426,9 +437,16 @@ pub fn write_first(
     if !spec.has(flags::WRITE) {
         return Vec::new();
     }
+    // Keys the command only reads are no copy however big (SUNIONSTORE's sources).
     let owed: SmallVec<[usize; 2]> = spec
-        .key_indexes(args.len())
-        .filter(|&i| shared.keyspace.owes_big_value(client.db, &args[i]))
+        .key_args(args)
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .filter(|&(nth, i)| {
+            !spec.only_reads(nth) && shared.keyspace.owes_big_value(client.db, &args[i])
+        })
+        .map(|(_, i)| i)
         .collect();
     if owed.is_empty() {
         return Vec::new();

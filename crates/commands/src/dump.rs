@@ -10,6 +10,7 @@ use snapkv_rdb as rdb;
 use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::spec::key_flags;
 use crate::spec::{flags::*, CommandSpec};
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -20,6 +21,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             "2.6.0",
         ),
     CommandSpec::new("restore", -4, WRITE | DENYOOM, "generic", restore)
+        .key_flags(key_flags::OW_UPDATE)
         .keys(1, 1, 1)
         .doc(
             "Creates a key from the serialized representation of a value.",

@@ -7,25 +7,30 @@ use snapkv_protocol::Reply;
 use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::spec::key_flags;
 use crate::spec::{flags::*, CommandSpec};
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("expire", -3, WRITE | FAST, "generic", expire)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc("Sets the expiration time of a key in seconds.", "1.0.0"),
     CommandSpec::new("pexpire", -3, WRITE | FAST, "generic", pexpire)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc(
             "Sets the expiration time of a key in milliseconds.",
             "2.6.0",
         ),
     CommandSpec::new("expireat", -3, WRITE | FAST, "generic", expireat)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc(
             "Sets the expiration time of a key to a Unix timestamp.",
             "1.2.0",
         ),
     CommandSpec::new("pexpireat", -3, WRITE | FAST, "generic", pexpireat)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc(
             "Sets the expiration time of a key to a Unix milliseconds timestamp.",
@@ -53,6 +58,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             "7.0.0",
         ),
     CommandSpec::new("persist", 2, WRITE | FAST, "generic", persist)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc("Removes the expiration time of a key.", "2.2.0"),
 ];

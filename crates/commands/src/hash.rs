@@ -11,16 +11,20 @@ use crate::coll::{self, bulk};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::spec::flags::*;
+use crate::spec::key_flags;
 use crate::spec::CommandSpec;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("hset", -4, WRITE | DENYOOM | FAST, "hash", hset)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc("Creates or modifies the value of a field in a hash.", "2.0.0"),
     CommandSpec::new("hmset", -4, WRITE | DENYOOM | FAST, "hash", hset)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc("Sets the values of multiple fields.", "2.0.0"),
     CommandSpec::new("hsetnx", 4, WRITE | DENYOOM | FAST, "hash", hsetnx)
+        .key_flags(key_flags::RW_INSERT)
         .keys(1, 1, 1)
         .doc("Sets the value of a field in a hash only when the field doesn't exist.", "2.0.0"),
     CommandSpec::new("hget", 3, READONLY | FAST, "hash", hget)
@@ -30,6 +34,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Returns the values of all fields in a hash.", "2.0.0"),
     CommandSpec::new("hdel", -3, WRITE | FAST, "hash", hdel)
+        .key_flags(key_flags::RW_DELETE)
         .keys(1, 1, 1)
         .doc("Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "2.0.0"),
     CommandSpec::new("hlen", 2, READONLY | FAST, "hash", hlen)

@@ -147,51 +147,48 @@ fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
 }
 
 fn command_info(spec: &'static CommandSpec) -> Reply {
-    let flag_names: Vec<Reply> = flags::NAMES
+    let mut flag_names: Vec<Reply> = flags::NAMES
         .iter()
         .filter(|(f, _)| spec.has(*f))
         .map(|(_, n)| Reply::simple(n))
         .collect();
-    let key_specs = if spec.first_key > 0 {
-        vec![Reply::Map(vec![
-            (Reply::bulk("flags"), key_flags(spec)),
-            (
-                Reply::bulk("begin_search"),
-                Reply::Map(vec![
-                    (Reply::bulk("type"), Reply::bulk("index")),
-                    (
-                        Reply::bulk("spec"),
-                        Reply::Map(vec![(
-                            Reply::bulk("index"),
-                            Reply::Int(spec.first_key as i64),
-                        )]),
-                    ),
-                ]),
+    if let LockPlan::NumKeys { .. } = spec.lock {
+        flag_names.push(Reply::simple("movablekeys"));
+    }
+    let last = |k: i32| {
+        if spec.last_key < 0 {
+            spec.last_key
+        } else {
+            spec.last_key - k
+        }
+    };
+    // Keys whose flags differ from the first key's get a spec of their own, as in Redis.
+    let split = spec.flags_of_key(0) != spec.flags_of_key(1);
+    let key_specs = match spec.lock {
+        // numkeys, then that many keys; after a destination key when there is one.
+        LockPlan::NumKeys { at, dest } => {
+            let counted = key_spec(spec.flags_of_key(dest as usize), at as i32, keynum_keys());
+            if dest {
+                vec![key_spec(spec.flags_of_key(0), 1, range_keys(0, 1)), counted]
+            } else {
+                vec![counted]
+            }
+        }
+        _ if spec.first_key <= 0 => vec![],
+        // A first key (a destination, a source), then the others.
+        _ if split && spec.last_key != spec.first_key => vec![
+            key_spec(spec.flags_of_key(0), spec.first_key, range_keys(0, 1)),
+            key_spec(
+                spec.flags_of_key(1),
+                spec.first_key + 1,
+                range_keys(last(spec.first_key + 1), spec.step),
             ),
-            (
-                Reply::bulk("find_keys"),
-                Reply::Map(vec![
-                    (Reply::bulk("type"), Reply::bulk("range")),
-                    (
-                        Reply::bulk("spec"),
-                        Reply::Map(vec![
-                            (
-                                Reply::bulk("lastkey"),
-                                Reply::Int(if spec.last_key < 0 {
-                                    spec.last_key as i64
-                                } else {
-                                    (spec.last_key - spec.first_key) as i64
-                                }),
-                            ),
-                            (Reply::bulk("keystep"), Reply::Int(spec.step as i64)),
-                            (Reply::bulk("limit"), Reply::Int(0)),
-                        ]),
-                    ),
-                ]),
-            ),
-        ])]
-    } else {
-        vec![]
+        ],
+        _ => vec![key_spec(
+            spec.flags_of_key(0),
+            spec.first_key,
+            range_keys(last(spec.first_key), spec.step),
+        )],
     };
     Reply::Array(vec![
         Reply::bulk(spec.name),
@@ -213,15 +210,65 @@ fn command_info(spec: &'static CommandSpec) -> Reply {
     ])
 }
 
-/// Key-spec access flags. The table has no per-key-spec flags, so they are derived from
-/// the command's flags: exact for plain reads (RO access) and read-modify-writes (RW
-/// access update); Redis is finer for some writers (DEL's RM delete, SET's OW).
-fn key_flags(spec: &CommandSpec) -> Reply {
-    let names: &[&'static str] = if spec.has(WRITE) {
-        &["RW", "access", "update"]
-    } else {
-        &["RO", "access"]
-    };
+fn map(pairs: Vec<(&'static str, Reply)>) -> Reply {
+    Reply::Map(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (Reply::bulk(k), v))
+            .collect(),
+    )
+}
+
+/// One key spec: its keys are found from argument `index` by `find_keys`.
+fn key_spec(flags: &[&'static str], index: i32, find_keys: Reply) -> Reply {
+    map(vec![
+        ("flags", flag_set(flags)),
+        (
+            "begin_search",
+            map(vec![
+                ("type", Reply::bulk("index")),
+                ("spec", map(vec![("index", Reply::Int(index as i64))])),
+            ]),
+        ),
+        ("find_keys", find_keys),
+    ])
+}
+
+/// Keys up to `lastkey` (relative to the first, or from the end when negative), every
+/// `step`th.
+fn range_keys(lastkey: i32, step: i32) -> Reply {
+    map(vec![
+        ("type", Reply::bulk("range")),
+        (
+            "spec",
+            map(vec![
+                ("lastkey", Reply::Int(lastkey as i64)),
+                ("keystep", Reply::Int(step as i64)),
+                ("limit", Reply::Int(0)),
+            ]),
+        ),
+    ])
+}
+
+/// A count at the first argument, then that many keys.
+fn keynum_keys() -> Reply {
+    map(vec![
+        ("type", Reply::bulk("keynum")),
+        (
+            "spec",
+            map(vec![
+                ("keynumidx", Reply::Int(0)),
+                ("firstkey", Reply::Int(1)),
+                ("keystep", Reply::Int(1)),
+            ]),
+        ),
+    ])
+}
+
+/// Key-spec access flags ([`CommandSpec::key_flags`]): exact for plain reads (RO access),
+/// read-modify-writes (RW access update) and the commands whose rows name theirs; SET's and
+/// BITFIELD's depend on their arguments in Redis and are given as the row says.
+fn flag_set(names: &[&'static str]) -> Reply {
     Reply::Set(names.iter().map(|n| Reply::simple(n)).collect())
 }
 
@@ -340,7 +387,8 @@ fn getkeysandflags(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     let (spec, keys) = keys_of(ctx, args)?;
     Ok(Reply::Array(
         keys.into_iter()
-            .map(|k| Reply::Array(vec![k, key_flags(spec)]))
+            .enumerate()
+            .map(|(nth, k)| Reply::Array(vec![k, flag_set(spec.flags_of_key(nth))]))
             .collect(),
     ))
 }
@@ -364,8 +412,11 @@ fn keys_of(ctx: &Ctx, args: &[Bytes]) -> Result<(&'static CommandSpec, Vec<Reply
             "Invalid number of arguments specified for command",
         ));
     }
-    let keys: Vec<Reply> = spec
-        .key_indexes(cmd.len())
+    let Some(indexes) = spec.key_args(cmd) else {
+        return Err(CommandError::err("Invalid arguments specified for command"));
+    };
+    let keys: Vec<Reply> = indexes
+        .into_iter()
         .map(|i| Reply::Bulk(cmd[i].clone()))
         .collect();
     if keys.is_empty() {

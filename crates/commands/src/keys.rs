@@ -9,13 +9,16 @@ use snapkv_protocol::Reply;
 use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::spec::key_flags;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("del", -2, WRITE, "generic", del)
+        .key_flags(key_flags::RM_DELETE)
         .keys(1, -1, 1)
         .doc("Deletes one or more keys.", "1.0.0"),
     CommandSpec::new("unlink", -2, WRITE | FAST, "generic", del)
+        .key_flags(key_flags::RM_DELETE)
         .keys(1, -1, 1)
         .doc("Asynchronously deletes one or more keys.", "4.0.0"),
     CommandSpec::new("exists", -2, READONLY | FAST, "generic", exists)
@@ -37,12 +40,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         .lock(LockPlan::Lazy)
         .doc("Returns a random key name from the database.", "1.0.0"),
     CommandSpec::new("rename", 3, WRITE, "generic", rename)
+        .key_flags2(key_flags::RW_ACCESS_DELETE, key_flags::OW_UPDATE)
         .keys(1, 2, 1)
         .doc("Renames a key and overwrites the destination.", "1.0.0"),
     CommandSpec::new("renamenx", 3, WRITE | FAST, "generic", renamenx)
+        .key_flags2(key_flags::RW_ACCESS_DELETE, key_flags::OW_INSERT)
         .keys(1, 2, 1)
         .doc("Renames a key only when the target key name doesn't exist.", "1.0.0"),
     CommandSpec::new("copy", -3, WRITE | DENYOOM, "generic", copy)
+        .key_flags2(key_flags::RO_ACCESS, key_flags::OW_UPDATE)
         .keys(1, 2, 1)
         .lock(LockPlan::Custom(copy_keys))
         .doc("Copies the value of a key to a new key.", "6.2.0"),

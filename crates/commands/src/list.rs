@@ -14,25 +14,32 @@ use crate::coll;
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::spec::flags::*;
-use crate::spec::{CommandSpec, LockPlan};
+use crate::spec::key_flags;
+use crate::spec::CommandSpec;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("lpush", -3, WRITE | DENYOOM | FAST, "list", lpush)
+        .key_flags(key_flags::RW_INSERT)
         .keys(1, 1, 1)
         .doc("Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0"),
     CommandSpec::new("rpush", -3, WRITE | DENYOOM | FAST, "list", rpush)
+        .key_flags(key_flags::RW_INSERT)
         .keys(1, 1, 1)
         .doc("Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0"),
     CommandSpec::new("lpushx", -3, WRITE | DENYOOM | FAST, "list", lpushx)
+        .key_flags(key_flags::RW_INSERT)
         .keys(1, 1, 1)
         .doc("Prepends one or more elements to a list only when the list exists.", "2.2.0"),
     CommandSpec::new("rpushx", -3, WRITE | DENYOOM | FAST, "list", rpushx)
+        .key_flags(key_flags::RW_INSERT)
         .keys(1, 1, 1)
         .doc("Appends an element to a list only when the list exists.", "2.2.0"),
     CommandSpec::new("lpop", -2, WRITE | FAST, "list", lpop)
+        .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, 1, 1)
         .doc("Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", "1.0.0"),
     CommandSpec::new("rpop", -2, WRITE | FAST, "list", rpop)
+        .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, 1, 1)
         .doc("Returns and removes the last elements of a list. Deletes the list if the last element was popped.", "1.0.0"),
     CommandSpec::new("llen", 2, READONLY | FAST, "list", llen)
@@ -45,43 +52,55 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Returns an element from a list by its index.", "1.0.0"),
     CommandSpec::new("lset", 4, WRITE | DENYOOM, "list", lset)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc("Sets the value of an element in a list by its index.", "1.0.0"),
     CommandSpec::new("linsert", 5, WRITE | DENYOOM, "list", linsert)
+        .key_flags(key_flags::RW_INSERT)
         .keys(1, 1, 1)
         .doc("Inserts an element before or after another element in a list.", "2.2.0"),
     CommandSpec::new("lrem", 4, WRITE, "list", lrem)
+        .key_flags(key_flags::RW_DELETE)
         .keys(1, 1, 1)
         .doc("Removes elements from a list. Deletes the list if the last element was removed.", "1.0.0"),
     CommandSpec::new("ltrim", 4, WRITE, "list", ltrim)
+        .key_flags(key_flags::RW_DELETE)
         .keys(1, 1, 1)
         .doc("Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "1.0.0"),
     CommandSpec::new("lpos", -3, READONLY, "list", lpos)
         .keys(1, 1, 1)
         .doc("Returns the index of matching elements in a list.", "6.0.6"),
     CommandSpec::new("lmove", 5, WRITE | DENYOOM, "list", lmove)
+        .key_flags2(key_flags::RW_ACCESS_DELETE, key_flags::RW_INSERT)
         .keys(1, 2, 1)
         .doc("Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "6.2.0"),
     CommandSpec::new("rpoplpush", 3, WRITE | DENYOOM, "list", rpoplpush)
+        .key_flags2(key_flags::RW_ACCESS_DELETE, key_flags::RW_INSERT)
         .keys(1, 2, 1)
         .doc("Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "1.2.0"),
     CommandSpec::new("lmpop", -4, WRITE, "list", lmpop)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_1))
+        .key_flags(key_flags::RW_ACCESS_DELETE)
+        .numkeys(1, false)
         .doc("Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", "7.0.0"),
     CommandSpec::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, "list", blpop)
+        .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, -2, 1)
         .doc("Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "2.0.0"),
     CommandSpec::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, "list", brpop)
+        .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, -2, 1)
         .doc("Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "2.0.0"),
     CommandSpec::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, "list", blmove)
+        .key_flags2(key_flags::RW_ACCESS_DELETE, key_flags::RW_INSERT)
         .keys(1, 2, 1)
         .doc("Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", "6.2.0"),
     CommandSpec::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, "list", brpoplpush)
+        .key_flags2(key_flags::RW_ACCESS_DELETE, key_flags::RW_INSERT)
         .keys(1, 2, 1)
         .doc("Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", "2.2.0"),
     CommandSpec::new("blmpop", -5, WRITE | BLOCKING, "list", blmpop)
-        .lock(LockPlan::Custom(coll::keys_numkeys_after_timeout))
+        .key_flags(key_flags::RW_ACCESS_DELETE)
+        .numkeys(2, false)
         .doc("Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "7.0.0"),
 ];
 

@@ -11,13 +11,16 @@ use crate::coll::{self, bulk};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::spec::flags::*;
-use crate::spec::{CommandSpec, LockPlan};
+use crate::spec::key_flags;
+use crate::spec::CommandSpec;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("sadd", -3, WRITE | DENYOOM | FAST, "set", sadd)
+        .key_flags(key_flags::RW_INSERT)
         .keys(1, 1, 1)
         .doc("Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0"),
     CommandSpec::new("srem", -3, WRITE | FAST, "set", srem)
+        .key_flags(key_flags::RW_DELETE)
         .keys(1, 1, 1)
         .doc("Removes one or more members from a set. Deletes the set if the last member was removed.", "1.0.0"),
     CommandSpec::new("sismember", 3, READONLY | FAST, "set", sismember)
@@ -33,33 +36,38 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Returns all members of a set.", "1.0.0"),
     CommandSpec::new("spop", -2, WRITE | FAST, "set", spop)
+        .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, 1, 1)
         .doc("Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "1.0.0"),
     CommandSpec::new("srandmember", -2, READONLY, "set", srandmember)
         .keys(1, 1, 1)
         .doc("Get one or multiple random members from a set", "1.0.0"),
     CommandSpec::new("smove", 4, WRITE | FAST, "set", smove)
+        .key_flags2(key_flags::RW_ACCESS_DELETE, key_flags::RW_INSERT)
         .keys(1, 2, 1)
         .doc("Moves a member from one set to another.", "1.0.0"),
     CommandSpec::new("sinter", -2, READONLY, "set", sinter)
         .keys(1, -1, 1)
         .doc("Returns the intersect of multiple sets.", "1.0.0"),
     CommandSpec::new("sintercard", -3, READONLY, "set", sintercard)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_1))
+        .numkeys(1, false)
         .doc("Returns the number of members of the intersect of multiple sets.", "7.0.0"),
     CommandSpec::new("sinterstore", -3, WRITE | DENYOOM, "set", sinterstore)
+        .key_flags2(key_flags::RW_UPDATE, key_flags::RO_ACCESS)
         .keys(1, -1, 1)
         .doc("Stores the intersect of multiple sets in a key.", "1.0.0"),
     CommandSpec::new("sunion", -2, READONLY, "set", sunion)
         .keys(1, -1, 1)
         .doc("Returns the union of multiple sets.", "1.0.0"),
     CommandSpec::new("sunionstore", -3, WRITE | DENYOOM, "set", sunionstore)
+        .key_flags2(key_flags::OW_UPDATE, key_flags::RO_ACCESS)
         .keys(1, -1, 1)
         .doc("Stores the union of multiple sets in a key.", "1.0.0"),
     CommandSpec::new("sdiff", -2, READONLY, "set", sdiff)
         .keys(1, -1, 1)
         .doc("Returns the difference of multiple sets.", "1.0.0"),
     CommandSpec::new("sdiffstore", -3, WRITE | DENYOOM, "set", sdiffstore)
+        .key_flags2(key_flags::OW_UPDATE, key_flags::RO_ACCESS)
         .keys(1, -1, 1)
         .doc("Stores the difference of multiple sets in a key.", "1.0.0"),
     CommandSpec::new("sscan", -3, READONLY, "set", sscan)

@@ -14,10 +14,12 @@ use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::spec::flags::*;
+use crate::spec::key_flags;
 use crate::spec::{CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("sort", -2, WRITE | DENYOOM, "generic", sort)
+        .key_flags(key_flags::RO_ACCESS)
         .keys(1, 1, 1)
         .lock(LockPlan::Db)
         .doc(

@@ -25,8 +25,34 @@ pub enum LockPlan {
     All,
     /// Touches no keys at all (PING, CONFIG, INFO, MULTI): EXEC needs no shard for it.
     None,
+    /// `numkeys key …` with the count at `args[at]`, after a destination key at `args[1]`
+    /// when `dest` (SINTERCARD 2 a b; BLMPOP 0 2 a b LEFT; ZUNIONSTORE dst 2 a b).
+    NumKeys { at: usize, dest: bool },
     /// Computed from the arguments: (db, key) pairs (MOVE, COPY … DB n).
     Custom(KeysFn),
+}
+
+/// Redis's key-spec flags (COMMAND GETKEYSANDFLAGS, COMMAND INFO) for a command's first
+/// key argument and for the others. They also tell the forkless snapshot which keys a
+/// write command changes: only those are worth writing first (`dispatch::write_first`);
+/// a key a command only reads (`RO`) costs the snapshot nothing, however big.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct KeyFlags {
+    pub first: &'static [&'static str],
+    pub rest: &'static [&'static str],
+}
+
+/// The flag sets Redis 7.0's command table uses, by name.
+pub mod key_flags {
+    pub const RO_ACCESS: &[&str] = &["RO", "access"];
+    pub const RW_ACCESS_UPDATE: &[&str] = &["RW", "access", "update"];
+    pub const RW_ACCESS_DELETE: &[&str] = &["RW", "access", "delete"];
+    pub const RW_UPDATE: &[&str] = &["RW", "update"];
+    pub const RW_INSERT: &[&str] = &["RW", "insert"];
+    pub const RW_DELETE: &[&str] = &["RW", "delete"];
+    pub const RM_DELETE: &[&str] = &["RM", "delete"];
+    pub const OW_UPDATE: &[&str] = &["OW", "update"];
+    pub const OW_INSERT: &[&str] = &["OW", "insert"];
 }
 
 /// Command flags, named as in Redis's COMMAND INFO.
@@ -80,6 +106,8 @@ pub struct CommandSpec {
     pub last_key: i32,
     pub step: i32,
     pub lock: LockPlan,
+    /// None: `RO access` for read-only commands, `RW access update` for writes.
+    pub key_flags: Option<KeyFlags>,
     pub handler: Handler,
     /// COMMAND DOCS `group` (string, generic, server, connection, transactions, …).
     pub group: &'static str,
@@ -106,6 +134,7 @@ impl CommandSpec {
             last_key: 0,
             step: 0,
             lock: LockPlan::Lazy,
+            key_flags: None,
             handler,
             group,
             summary: "",
@@ -127,6 +156,36 @@ impl CommandSpec {
 
     pub const fn lock(self, lock: LockPlan) -> CommandSpec {
         CommandSpec { lock, ..self }
+    }
+
+    /// The same row with keys counted by a `numkeys` argument (see [`LockPlan::NumKeys`]).
+    /// Its fixed key positions, as COMMAND INFO gives them, are the destination's alone.
+    pub const fn numkeys(self, at: usize, dest: bool) -> CommandSpec {
+        let k = if dest { 1 } else { 0 };
+        CommandSpec {
+            lock: LockPlan::NumKeys { at, dest },
+            first_key: k,
+            last_key: k,
+            step: k,
+            ..self
+        }
+    }
+
+    /// The same row with these key-spec flags for every key.
+    pub const fn key_flags(self, flags: &'static [&'static str]) -> CommandSpec {
+        self.key_flags2(flags, flags)
+    }
+
+    /// The same row with these key-spec flags for its first key and for the others.
+    pub const fn key_flags2(
+        self,
+        first: &'static [&'static str],
+        rest: &'static [&'static str],
+    ) -> CommandSpec {
+        CommandSpec {
+            key_flags: Some(KeyFlags { first, rest }),
+            ..self
+        }
     }
 
     pub const fn doc(self, summary: &'static str, since: &'static str) -> CommandSpec {
@@ -168,6 +227,43 @@ impl CommandSpec {
             (last.max(0) as usize + 1).min(argc)
         };
         (first..end).step_by(step)
+    }
+
+    /// Indexes of the key arguments in `args` (the command name first), in Redis's
+    /// COMMAND GETKEYS order; None when a `numkeys` count is not a positive integer
+    /// or names more keys than there are arguments.
+    pub fn key_args(&self, args: &[Bytes]) -> Option<Vec<usize>> {
+        match self.lock {
+            LockPlan::NumKeys { at, dest } => {
+                let n = args
+                    .get(at)
+                    .and_then(|a| snapkv_keyspace::parse_canonical_i64(a))
+                    .filter(|&n| n > 0 && n as u64 <= (args.len() - at - 1) as u64)?
+                    as usize;
+                Some(
+                    dest.then_some(1)
+                        .into_iter()
+                        .chain(at + 1..at + 1 + n)
+                        .collect(),
+                )
+            }
+            _ => Some(self.key_indexes(args.len()).collect()),
+        }
+    }
+
+    /// Redis's key-spec flags for the `nth` key argument (from 0).
+    pub fn flags_of_key(&self, nth: usize) -> &'static [&'static str] {
+        match self.key_flags {
+            Some(f) if nth == 0 => f.first,
+            Some(f) => f.rest,
+            None if self.has(flags::WRITE) => key_flags::RW_ACCESS_UPDATE,
+            None => key_flags::RO_ACCESS,
+        }
+    }
+
+    /// Whether the command only reads its `nth` key argument.
+    pub fn only_reads(&self, nth: usize) -> bool {
+        self.flags_of_key(nth)[0] == "RO"
     }
 
     /// The `container|sub` name as the arity error prints it.

@@ -9,6 +9,7 @@ use snapkv_protocol::Reply;
 use crate::args::{is, parse_i64};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::spec::key_flags;
 use crate::spec::{flags::*, CommandSpec};
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -19,39 +20,47 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0"),
     CommandSpec::new("setnx", 3, WRITE | DENYOOM | FAST, "string", setnx)
+        .key_flags(key_flags::OW_INSERT)
         .keys(1, 1, 1)
         .doc("Set the string value of a key only when the key doesn't exist.", "1.0.0"),
     CommandSpec::new("setex", 4, WRITE | DENYOOM, "string", setex)
+        .key_flags(key_flags::OW_UPDATE)
         .keys(1, 1, 1)
         .doc("Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0"),
     CommandSpec::new("psetex", 4, WRITE | DENYOOM, "string", psetex)
+        .key_flags(key_flags::OW_UPDATE)
         .keys(1, 1, 1)
         .doc("Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0"),
     CommandSpec::new("mget", -2, READONLY | FAST, "string", mget)
         .keys(1, -1, 1)
         .doc("Atomically returns the string values of one or more keys.", "1.0.0"),
     CommandSpec::new("mset", -3, WRITE | DENYOOM, "string", mset)
+        .key_flags(key_flags::OW_UPDATE)
         .keys(1, -1, 2)
         .doc("Atomically creates or modifies the string values of one or more keys.", "1.0.1"),
     CommandSpec::new("msetnx", -3, WRITE | DENYOOM, "string", msetnx)
+        .key_flags(key_flags::OW_INSERT)
         .keys(1, -1, 2)
         .doc("Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1"),
     CommandSpec::new("getset", 3, WRITE | DENYOOM | FAST, "string", getset)
         .keys(1, 1, 1)
         .doc("Returns the previous string value of a key after setting it to a new value.", "1.0.0"),
     CommandSpec::new("getdel", 2, WRITE | FAST, "string", getdel)
+        .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, 1, 1)
         .doc("Returns the string value of a key after deleting the key.", "6.2.0"),
     CommandSpec::new("getex", -2, WRITE | FAST, "string", getex)
         .keys(1, 1, 1)
         .doc("Returns the string value of a key after setting its expiration time.", "6.2.0"),
     CommandSpec::new("append", 3, WRITE | DENYOOM | FAST, "string", append)
+        .key_flags(key_flags::RW_INSERT)
         .keys(1, 1, 1)
         .doc("Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0"),
     CommandSpec::new("strlen", 2, READONLY | FAST, "string", strlen)
         .keys(1, 1, 1)
         .doc("Returns the length of a string value.", "2.2.0"),
     CommandSpec::new("setrange", 4, WRITE | DENYOOM, "string", setrange)
+        .key_flags(key_flags::RW_UPDATE)
         .keys(1, 1, 1)
         .doc("Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0"),
     CommandSpec::new("getrange", 4, READONLY, "string", getrange)

@@ -17,7 +17,8 @@ use crate::coll::{self, bulk};
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::spec::flags::*;
-use crate::spec::{CommandSpec, LockPlan};
+use crate::spec::key_flags;
+use crate::spec::CommandSpec;
 
 macro_rules! z {
     ($name:literal, $arity:expr, $flags:expr, $h:expr, $summary:literal, $since:literal) => {
@@ -28,9 +29,11 @@ macro_rules! z {
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
-    z!("zadd", -4, WRITE | DENYOOM | FAST, zadd, "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "1.2.0"),
+    z!("zadd", -4, WRITE | DENYOOM | FAST, zadd, "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "1.2.0")
+        .key_flags(key_flags::RW_UPDATE),
     z!("zincrby", 4, WRITE | DENYOOM | FAST, zincrby, "Increments the score of a member in a sorted set.", "1.2.0"),
-    z!("zrem", -3, WRITE | FAST, zrem, "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "1.2.0"),
+    z!("zrem", -3, WRITE | FAST, zrem, "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "1.2.0")
+        .key_flags(key_flags::RW_DELETE),
     z!("zcard", 2, READONLY | FAST, zcard, "Returns the number of members in a sorted set.", "1.2.0"),
     z!("zscore", 3, READONLY | FAST, zscore, "Returns the score of a member in a sorted set.", "1.2.0"),
     z!("zmscore", -3, READONLY | FAST, zmscore, "Returns the score of one or more members in a sorted set.", "6.2.0"),
@@ -40,6 +43,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     z!("zlexcount", 4, READONLY | FAST, zlexcount, "Returns the number of members in a sorted set within a lexicographical range.", "2.8.9"),
     z!("zrange", -4, READONLY, zrange, "Returns members in a sorted set within a range of indexes.", "1.2.0"),
     CommandSpec::new("zrangestore", -5, WRITE | DENYOOM, "sorted-set", zrangestore)
+        .key_flags2(key_flags::OW_UPDATE, key_flags::RO_ACCESS)
         .keys(1, 2, 1)
         .doc("Stores a range of members from sorted set in a key.", "6.2.0"),
     z!("zrevrange", -4, READONLY, zrevrange, "Returns members in a sorted set within a range of indexes in reverse order.", "1.2.0"),
@@ -47,44 +51,56 @@ pub static COMMANDS: &[CommandSpec] = &[
     z!("zrevrangebyscore", -4, READONLY, zrevrangebyscore, "Returns members in a sorted set within a range of scores in reverse order.", "2.2.0"),
     z!("zrangebylex", -4, READONLY, zrangebylex, "Returns members in a sorted set within a lexicographical range.", "2.8.9"),
     z!("zrevrangebylex", -4, READONLY, zrevrangebylex, "Returns members in a sorted set within a lexicographical range in reverse order.", "2.8.9"),
-    z!("zremrangebyrank", 4, WRITE, zremrangebyrank, "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", "2.0.0"),
-    z!("zremrangebyscore", 4, WRITE, zremrangebyscore, "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", "1.2.0"),
-    z!("zremrangebylex", 4, WRITE, zremrangebylex, "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", "2.8.9"),
-    z!("zpopmin", -2, WRITE | FAST, zpopmin, "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0"),
-    z!("zpopmax", -2, WRITE | FAST, zpopmax, "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0"),
+    z!("zremrangebyrank", 4, WRITE, zremrangebyrank, "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", "2.0.0")
+        .key_flags(key_flags::RW_DELETE),
+    z!("zremrangebyscore", 4, WRITE, zremrangebyscore, "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", "1.2.0")
+        .key_flags(key_flags::RW_DELETE),
+    z!("zremrangebylex", 4, WRITE, zremrangebylex, "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", "2.8.9")
+        .key_flags(key_flags::RW_DELETE),
+    z!("zpopmin", -2, WRITE | FAST, zpopmin, "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0")
+        .key_flags(key_flags::RW_ACCESS_DELETE),
+    z!("zpopmax", -2, WRITE | FAST, zpopmax, "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0")
+        .key_flags(key_flags::RW_ACCESS_DELETE),
     CommandSpec::new("bzpopmin", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmin)
+        .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, -2, 1)
         .doc("Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0"),
     CommandSpec::new("bzpopmax", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmax)
+        .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, -2, 1)
         .doc("Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "5.0.0"),
     CommandSpec::new("bzmpop", -5, WRITE | BLOCKING, "sorted-set", bzmpop)
-        .lock(LockPlan::Custom(coll::keys_numkeys_after_timeout))
+        .key_flags(key_flags::RW_ACCESS_DELETE)
+        .numkeys(2, false)
         .doc("Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "7.0.0"),
     CommandSpec::new("zmpop", -4, WRITE, "sorted-set", zmpop)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_1))
+        .key_flags(key_flags::RW_ACCESS_DELETE)
+        .numkeys(1, false)
         .doc("Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "7.0.0"),
     z!("zrandmember", -2, READONLY, zrandmember, "Returns one or more random members from a sorted set.", "6.2.0"),
     CommandSpec::new("zunion", -3, READONLY, "sorted-set", zunion)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_1))
+        .numkeys(1, false)
         .doc("Returns the union of multiple sorted sets.", "6.2.0"),
     CommandSpec::new("zinter", -3, READONLY, "sorted-set", zinter)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_1))
+        .numkeys(1, false)
         .doc("Returns the intersect of multiple sorted sets.", "6.2.0"),
     CommandSpec::new("zdiff", -3, READONLY, "sorted-set", zdiff)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_1))
+        .numkeys(1, false)
         .doc("Returns the difference between multiple sorted sets.", "6.2.0"),
     CommandSpec::new("zunionstore", -4, WRITE | DENYOOM, "sorted-set", zunionstore)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_2))
+        .key_flags2(key_flags::OW_UPDATE, key_flags::RO_ACCESS)
+        .numkeys(2, true)
         .doc("Stores the union of multiple sorted sets in a key.", "2.0.0"),
     CommandSpec::new("zinterstore", -4, WRITE | DENYOOM, "sorted-set", zinterstore)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_2))
+        .key_flags2(key_flags::OW_UPDATE, key_flags::RO_ACCESS)
+        .numkeys(2, true)
         .doc("Stores the intersect of multiple sorted sets in a key.", "2.0.0"),
     CommandSpec::new("zdiffstore", -4, WRITE | DENYOOM, "sorted-set", zdiffstore)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_2))
+        .key_flags2(key_flags::OW_UPDATE, key_flags::RO_ACCESS)
+        .numkeys(2, true)
         .doc("Stores the difference of multiple sorted sets in a key.", "6.2.0"),
     CommandSpec::new("zintercard", -3, READONLY, "sorted-set", zintercard)
-        .lock(LockPlan::Custom(coll::keys_numkeys_at_1))
+        .numkeys(1, false)
         .doc("Returns the number of members of the intersect of multiple sorted sets.", "7.0.0"),
     z!("zscan", -3, READONLY, zscan, "Iterates over members and scores of a sorted set.", "2.8.0"),
 ];
