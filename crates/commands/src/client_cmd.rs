@@ -61,20 +61,18 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         "Returns the name of the connection.",
         "2.6.9",
     ),
-    admin(sub(
-        "client|list",
-        -2,
-        list,
-        "Lists open connections.",
-        "2.4.0",
-    )),
+    admin(
+        sub("client|list", -2, list, "Lists open connections.", "2.4.0")
+            .tips(&["nondeterministic_output"]),
+    ),
     sub(
         "client|info",
         2,
         info,
         "Returns information about the connection.",
         "6.2.0",
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     admin(sub(
         "client|kill",
         -3,

@@ -33,6 +33,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         set,
     )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
     .lock(LockPlan::None)
     .doc("Sets configuration parameters in-flight.", "2.0.0"),
     CommandSpec::new(

@@ -13,6 +13,7 @@ use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, FAST, "connection", ping)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .lock(LockPlan::None)
         .doc("Returns the server's liveliness response.", "1.0.0"),
     CommandSpec::new("echo", 2, LOADING | STALE | FAST, "connection", echo)

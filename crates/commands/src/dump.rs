@@ -15,12 +15,14 @@ use crate::spec::{flags::*, CommandSpec};
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("dump", 2, READONLY, "generic", dump)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .doc(
             "Returns a serialized representation of the value stored at a key.",
             "2.6.0",
         ),
     CommandSpec::new("restore", -4, WRITE | DENYOOM, "generic", restore)
+        .acl(&["@keyspace", "@dangerous"])
         .key_flags(key_flags::OW_UPDATE)
         .keys(1, 1, 1)
         .doc(

@@ -37,9 +37,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             "2.6.0",
         ),
     CommandSpec::new("ttl", 2, READONLY | FAST, "generic", ttl)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .doc("Returns the expiration time in seconds of a key.", "1.0.0"),
     CommandSpec::new("pttl", 2, READONLY | FAST, "generic", pttl)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .doc(
             "Returns the expiration time in milliseconds of a key.",

@@ -38,21 +38,27 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "2.0.0"),
     CommandSpec::new("hlen", 2, READONLY | FAST, "hash", hlen)
+        .key_flags(key_flags::RO)
         .keys(1, 1, 1)
         .doc("Returns the number of fields in a hash.", "2.0.0"),
     CommandSpec::new("hstrlen", 3, READONLY | FAST, "hash", hstrlen)
+        .key_flags(key_flags::RO)
         .keys(1, 1, 1)
         .doc("Returns the length of the value of a field.", "3.2.0"),
     CommandSpec::new("hexists", 3, READONLY | FAST, "hash", hexists)
+        .key_flags(key_flags::RO)
         .keys(1, 1, 1)
         .doc("Determines whether a field exists in a hash.", "2.0.0"),
     CommandSpec::new("hkeys", 2, READONLY, "hash", hkeys)
+        .tips(&["nondeterministic_output_order"])
         .keys(1, 1, 1)
         .doc("Returns all fields in a hash.", "2.0.0"),
     CommandSpec::new("hvals", 2, READONLY, "hash", hvals)
+        .tips(&["nondeterministic_output_order"])
         .keys(1, 1, 1)
         .doc("Returns all values in a hash.", "2.0.0"),
     CommandSpec::new("hgetall", 2, READONLY, "hash", hgetall)
+        .tips(&["nondeterministic_output_order"])
         .keys(1, 1, 1)
         .doc("Returns all fields and values in a hash.", "2.0.0"),
     CommandSpec::new("hincrby", 4, WRITE | DENYOOM | FAST, "hash", hincrby)
@@ -62,9 +68,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "2.6.0"),
     CommandSpec::new("hrandfield", -2, READONLY, "hash", hrandfield)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .doc("Returns one or more random fields from a hash.", "6.2.0"),
     CommandSpec::new("hscan", -3, READONLY, "hash", hscan)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .doc("Iterates over fields and values of a hash.", "2.8.0"),
 ];

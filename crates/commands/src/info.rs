@@ -16,6 +16,12 @@ use crate::spec::{flags::*, CommandSpec, LockPlan};
 pub static COMMANDS: &[CommandSpec] =
     &[
         CommandSpec::new("info", -1, LOADING | STALE, "server", info)
+            .tips(&[
+                "nondeterministic_output",
+                "request_policy:all_shards",
+                "response_policy:special",
+            ])
+            .acl(&["@dangerous"])
             .lock(LockPlan::Lazy)
             .doc(
                 "Returns information and statistics about the server.",

@@ -13,6 +13,8 @@ use crate::spec::{flags, flags::*, CommandSpec, LockPlan};
 pub static COMMANDS: &[CommandSpec] =
     &[
         CommandSpec::new("command", -1, LOADING | STALE, "server", all)
+            .tips(&["nondeterministic_output_order"])
+            .acl(&["@connection"])
             .lock(LockPlan::None)
             .subs(SUBCOMMANDS)
             .doc("Returns detailed information about all commands.", "2.8.13"),
@@ -20,24 +22,32 @@ pub static COMMANDS: &[CommandSpec] =
 
 static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("command|count", 2, LOADING | STALE, "server", count)
+        .acl(&["@connection"])
         .lock(LockPlan::None)
         .doc("Returns a count of commands.", "2.8.13"),
     CommandSpec::new("command|info", -2, LOADING | STALE, "server", info)
+        .tips(&["nondeterministic_output_order"])
+        .acl(&["@connection"])
         .lock(LockPlan::None)
         .doc(
             "Returns information about one, multiple or all commands.",
             "2.8.13",
         ),
     CommandSpec::new("command|docs", -2, LOADING | STALE, "server", docs)
+        .tips(&["nondeterministic_output_order"])
+        .acl(&["@connection"])
         .lock(LockPlan::None)
         .doc(
             "Returns documentary information about one, multiple or all commands.",
             "7.0.0",
         ),
     CommandSpec::new("command|list", -2, LOADING | STALE, "server", list)
+        .tips(&["nondeterministic_output_order"])
+        .acl(&["@connection"])
         .lock(LockPlan::None)
         .doc("Returns a list of command names.", "7.0.0"),
     CommandSpec::new("command|getkeys", -4, LOADING | STALE, "server", getkeys)
+        .acl(&["@connection"])
         .lock(LockPlan::None)
         .doc(
             "Extracts the key names from an arbitrary command.",
@@ -50,12 +60,14 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         getkeysandflags,
     )
+    .acl(&["@connection"])
     .lock(LockPlan::None)
     .doc(
         "Extracts the key names and access flags for an arbitrary command.",
         "7.0.0",
     ),
     CommandSpec::new("command|help", 2, LOADING | STALE, "server", help)
+        .acl(&["@connection"])
         .lock(LockPlan::None)
         .doc(
             "Returns helpful text about the different subcommands.",
@@ -91,53 +103,55 @@ fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     Ok(help_reply(HELP))
 }
 
-/// ACL categories derived from the flags and group (Redis's `setImplicitACLCategories`
-/// plus the group's own category), in Redis's `ACLCommandCategories` order.
+/// ACL categories: the row's own ([`CommandSpec::acl`], else its group's) plus those its
+/// flags imply (Redis's `setImplicitACLCategories`), in Redis's `ACLCommandCategories`
+/// order.
 fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
-    // A container itself carries no category but @slow.
-    let group = if spec.subcommands.is_empty() {
-        match spec.group {
-            "generic" => "@keyspace",
-            "string" => "@string",
-            "bitmap" => "@bitmap",
-            "list" => "@list",
-            "hash" => "@hash",
-            "set" => "@set",
-            "sorted-set" => "@sortedset",
-            "hyperloglog" => "@hyperloglog",
-            "geo" => "@geo",
-            "stream" => "@stream",
-            "pubsub" => "@pubsub",
-            "connection" => "@connection",
-            "transactions" => "@transaction",
-            "scripting" => "@scripting",
-            _ => "",
-        }
-    } else {
-        ""
+    let group: &[&str] = match spec.acl {
+        Some(own) => own,
+        // A container itself carries no category but @slow.
+        None if !spec.subcommands.is_empty() => &[],
+        None => match spec.group {
+            "generic" => &["@keyspace"],
+            "string" => &["@string"],
+            "bitmap" => &["@bitmap"],
+            "list" => &["@list"],
+            "hash" => &["@hash"],
+            "set" => &["@set"],
+            "sorted-set" => &["@sortedset"],
+            "hyperloglog" => &["@hyperloglog"],
+            "geo" => &["@geo"],
+            "stream" => &["@stream"],
+            "pubsub" => &["@pubsub"],
+            "connection" => &["@connection"],
+            "transactions" => &["@transaction"],
+            "scripting" => &["@scripting"],
+            _ => &[],
+        },
     };
+    let own = |c: &str| group.contains(&c);
     let order: [(&'static str, bool); 21] = [
-        ("@keyspace", group == "@keyspace"),
+        ("@keyspace", own("@keyspace")),
         ("@read", spec.has(READONLY)),
         ("@write", spec.has(WRITE)),
-        ("@set", group == "@set"),
-        ("@sortedset", group == "@sortedset"),
-        ("@list", group == "@list"),
-        ("@hash", group == "@hash"),
-        ("@string", group == "@string"),
-        ("@bitmap", group == "@bitmap"),
-        ("@hyperloglog", group == "@hyperloglog"),
-        ("@geo", group == "@geo"),
-        ("@stream", group == "@stream"),
-        ("@pubsub", spec.has(PUBSUB) || group == "@pubsub"),
-        ("@admin", spec.has(ADMIN)),
+        ("@set", own("@set")),
+        ("@sortedset", own("@sortedset")),
+        ("@list", own("@list")),
+        ("@hash", own("@hash")),
+        ("@string", own("@string")),
+        ("@bitmap", own("@bitmap")),
+        ("@hyperloglog", own("@hyperloglog")),
+        ("@geo", own("@geo")),
+        ("@stream", own("@stream")),
+        ("@pubsub", spec.has(PUBSUB) || own("@pubsub")),
+        ("@admin", spec.has(ADMIN) || own("@admin")),
         ("@fast", spec.has(FAST)),
         ("@slow", !spec.has(FAST)),
         ("@blocking", spec.has(BLOCKING)),
-        ("@dangerous", spec.has(ADMIN)),
-        ("@connection", group == "@connection"),
-        ("@transaction", group == "@transaction"),
-        ("@scripting", group == "@scripting"),
+        ("@dangerous", spec.has(ADMIN) || own("@dangerous")),
+        ("@connection", own("@connection")),
+        ("@transaction", own("@transaction")),
+        ("@scripting", own("@scripting")),
     ];
     order
         .iter()
@@ -147,14 +161,11 @@ fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
 }
 
 fn command_info(spec: &'static CommandSpec) -> Reply {
-    let mut flag_names: Vec<Reply> = flags::NAMES
+    let flag_names: Vec<Reply> = flags::NAMES
         .iter()
         .filter(|(f, _)| spec.has(*f))
         .map(|(_, n)| Reply::simple(n))
         .collect();
-    if let LockPlan::NumKeys { .. } = spec.lock {
-        flag_names.push(Reply::simple("movablekeys"));
-    }
     let last = |k: i32| {
         if spec.last_key < 0 {
             spec.last_key
@@ -204,7 +215,7 @@ fn command_info(spec: &'static CommandSpec) -> Reply {
                 .collect(),
         ),
         // Tips, key specs and subcommands are RESP3 sets in Redis 7.0.
-        Reply::Set(vec![]),
+        Reply::Set(spec.tips.iter().map(|t| Reply::bulk(*t)).collect()),
         Reply::Set(key_specs),
         Reply::Set(spec.subcommands.iter().map(command_info).collect()),
     ])

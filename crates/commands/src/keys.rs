@@ -14,29 +14,40 @@ use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("del", -2, WRITE, "generic", del)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .key_flags(key_flags::RM_DELETE)
         .keys(1, -1, 1)
         .doc("Deletes one or more keys.", "1.0.0"),
     CommandSpec::new("unlink", -2, WRITE | FAST, "generic", del)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .key_flags(key_flags::RM_DELETE)
         .keys(1, -1, 1)
         .doc("Asynchronously deletes one or more keys.", "4.0.0"),
     CommandSpec::new("exists", -2, READONLY | FAST, "generic", exists)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .key_flags(key_flags::RO)
         .keys(1, -1, 1)
         .doc("Determines whether one or more keys exist.", "1.0.0"),
     CommandSpec::new("touch", -2, READONLY | FAST, "generic", touch)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .key_flags(key_flags::RO)
         .keys(1, -1, 1)
         .doc("Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"),
     CommandSpec::new("type", 2, READONLY | FAST, "generic", type_)
+        .key_flags(key_flags::RO)
         .keys(1, 1, 1)
         .doc("Determines the type of value stored at a key.", "1.0.0"),
     CommandSpec::new("keys", 2, READONLY, "generic", keys)
+        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
+        .acl(&["@keyspace", "@dangerous"])
         .lock(LockPlan::Lazy)
         .doc("Returns all key names that match a pattern.", "1.0.0"),
     CommandSpec::new("scan", -2, READONLY, "generic", scan)
+        .tips(&["nondeterministic_output", "request_policy:special"])
         .lock(LockPlan::Lazy)
         .doc("Iterates over the key names in the database.", "2.8.0"),
     CommandSpec::new("randomkey", 1, READONLY, "generic", randomkey)
+        .tips(&["request_policy:all_shards", "nondeterministic_output"])
         .lock(LockPlan::Lazy)
         .doc("Returns a random key name from the database.", "1.0.0"),
     CommandSpec::new("rename", 3, WRITE, "generic", rename)
@@ -57,15 +68,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         .lock(LockPlan::Custom(move_keys))
         .doc("Moves a key to another database.", "1.0.0"),
     CommandSpec::new("dbsize", 1, READONLY | FAST, "server", dbsize)
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
+        .acl(&["@keyspace"])
         .lock(LockPlan::Lazy)
         .doc("Returns the number of keys in the database.", "1.0.0"),
     CommandSpec::new("flushdb", -1, WRITE, "server", flushdb)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .acl(&["@keyspace", "@dangerous"])
         .lock(LockPlan::Db)
         .doc("Remove all keys from the current database.", "1.0.0"),
     CommandSpec::new("flushall", -1, WRITE, "server", flushall)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .acl(&["@keyspace", "@dangerous"])
         .lock(LockPlan::All)
         .doc("Removes all keys from all databases.", "1.0.0"),
     CommandSpec::new("swapdb", 3, WRITE | FAST, "server", swapdb)
+        .acl(&["@keyspace", "@dangerous"])
         .lock(LockPlan::All)
         .doc("Swaps two Redis databases.", "4.0.0"),
 ];

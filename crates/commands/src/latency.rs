@@ -56,6 +56,11 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         latest,
     )
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_nodes",
+        "response_policy:special",
+    ])
     .lock(LockPlan::None)
     .doc(
         "Returns the latest latency samples for all events.",
@@ -68,6 +73,11 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         history,
     )
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_nodes",
+        "response_policy:special",
+    ])
     .lock(LockPlan::None)
     .doc("Returns timestamp-latency samples for an event.", "2.8.13"),
     CommandSpec::new(
@@ -77,6 +87,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         reset,
     )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
     .lock(LockPlan::None)
     .doc("Resets the latency data for one or more events.", "2.8.13"),
     CommandSpec::new(
@@ -86,6 +97,11 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         doctor,
     )
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_nodes",
+        "response_policy:special",
+    ])
     .lock(LockPlan::None)
     .doc(
         "Returns a human-readable latency analysis report.",
@@ -98,6 +114,11 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         graph,
     )
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_nodes",
+        "response_policy:special",
+    ])
     .lock(LockPlan::None)
     .doc("Returns a latency graph for an event.", "2.8.13"),
     CommandSpec::new("latency|help", 2, LOADING | STALE, "server", help)

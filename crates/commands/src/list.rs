@@ -43,6 +43,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Returns and removes the last elements of a list. Deletes the list if the last element was popped.", "1.0.0"),
     CommandSpec::new("llen", 2, READONLY | FAST, "list", llen)
+        .key_flags(key_flags::RO)
         .keys(1, 1, 1)
         .doc("Returns the length of a list.", "1.0.0"),
     CommandSpec::new("lrange", 4, READONLY, "list", lrange)

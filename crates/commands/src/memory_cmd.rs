@@ -10,6 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::info::{memory_figures, ratio};
 use crate::object::help_reply;
+use crate::spec::key_flags;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new("memory", -2, 0, "server", help)
@@ -19,6 +20,11 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new("memory", -2, 0, "serve
 
 static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("memory|doctor", 2, 0, "server", doctor)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
         .lock(LockPlan::None)
         .doc("Outputs a memory problems report.", "4.0.0"),
     CommandSpec::new("memory|help", 2, LOADING | STALE, "server", help)
@@ -28,15 +34,27 @@ static SUBCOMMANDS: &[CommandSpec] = &[
             "4.0.0",
         ),
     CommandSpec::new("memory|malloc-stats", 2, 0, "server", malloc_stats)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
         .lock(LockPlan::None)
         .doc("Returns the allocator statistics.", "4.0.0"),
     CommandSpec::new("memory|purge", 2, 0, "server", purge)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .lock(LockPlan::None)
         .doc("Asks the allocator to release memory.", "4.0.0"),
     CommandSpec::new("memory|stats", 2, 0, "server", stats)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
         .lock(LockPlan::Lazy)
         .doc("Returns details about memory usage.", "4.0.0"),
     CommandSpec::new("memory|usage", -3, READONLY, "server", usage)
+        .key_flags(key_flags::RO)
         .keys(2, 2, 1)
         .doc("Estimates the memory usage of a key.", "4.0.0"),
 ];

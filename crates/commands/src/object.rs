@@ -7,6 +7,7 @@ use snapkv_protocol::Reply;
 
 use crate::ctx::Ctx;
 use crate::error::{CommandError, CommandResult};
+use crate::spec::key_flags;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new("object", -2, 0, "generic", help)
@@ -16,21 +17,29 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new("object", -2, 0, "gener
 
 static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("object|encoding", 3, READONLY, "generic", encoding)
+        .tips(&["nondeterministic_output"])
+        .key_flags(key_flags::RO)
         .keys(2, 2, 1)
         .doc("Returns the internal encoding of a Redis object.", "2.2.3"),
     CommandSpec::new("object|freq", 3, READONLY, "generic", freq)
+        .tips(&["nondeterministic_output"])
+        .key_flags(key_flags::RO)
         .keys(2, 2, 1)
         .doc(
             "Returns the logarithmic access frequency counter of a Redis object.",
             "4.0.0",
         ),
     CommandSpec::new("object|idletime", 3, READONLY, "generic", idletime)
+        .tips(&["nondeterministic_output"])
+        .key_flags(key_flags::RO)
         .keys(2, 2, 1)
         .doc(
             "Returns the time since the last access to a Redis object.",
             "2.2.3",
         ),
     CommandSpec::new("object|refcount", 3, READONLY, "generic", refcount)
+        .tips(&["nondeterministic_output"])
+        .key_flags(key_flags::RO)
         .keys(2, 2, 1)
         .doc("Returns the reference count of a value of a key.", "2.2.3"),
     CommandSpec::new("object|help", 2, LOADING | STALE, "generic", help)

@@ -18,12 +18,24 @@ use crate::shared::Shared;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_MULTI, "server", save)
-        .lock(LockPlan::All)
-        .doc("Synchronously saves the database(s) to disk.", "1.0.0"),
-    CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT, "server", bgsave)
-        .lock(LockPlan::None)
-        .doc("Asynchronously saves the database(s) to disk.", "1.0.0"),
+    CommandSpec::new(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        "server",
+        save,
+    )
+    .lock(LockPlan::All)
+    .doc("Synchronously saves the database(s) to disk.", "1.0.0"),
+    CommandSpec::new(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        "server",
+        bgsave,
+    )
+    .lock(LockPlan::None)
+    .doc("Asynchronously saves the database(s) to disk.", "1.0.0"),
 ];
 
 /// Where SAVE and BGSAVE write: `dbfilename` in the working directory (which is `dir`,

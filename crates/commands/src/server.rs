@@ -14,9 +14,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         .subs(crate::client_cmd::SUBCOMMANDS)
         .doc("A container for client connection commands.", "2.4.0"),
     CommandSpec::new("time", 1, LOADING | STALE | FAST, "server", time)
+        .tips(&["nondeterministic_output"])
         .lock(LockPlan::None)
         .doc("Returns the server time.", "2.6.0"),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, "server", lastsave)
+        .tips(&["nondeterministic_output"])
+        .acl(&["@admin", "@dangerous"])
         .lock(LockPlan::None)
         .doc(
             "Returns the Unix timestamp of the last successful save to disk.",
@@ -25,7 +28,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "monitor",
         1,
-        ADMIN | NOSCRIPT | LOADING | STALE | SKIP_MONITOR,
+        ADMIN | NOSCRIPT | LOADING | STALE,
         "server",
         monitor,
     )
@@ -69,6 +72,7 @@ static SLOWLOG: &[CommandSpec] = &[
         "server",
         slowlog_get,
     )
+    .tips(&["request_policy:all_nodes", "nondeterministic_output"])
     .lock(LockPlan::None)
     .doc("Returns the slow log's entries.", "2.2.12"),
     CommandSpec::new(
@@ -78,6 +82,11 @@ static SLOWLOG: &[CommandSpec] = &[
         "server",
         slowlog_len,
     )
+    .tips(&[
+        "request_policy:all_nodes",
+        "response_policy:agg_sum",
+        "nondeterministic_output",
+    ])
     .lock(LockPlan::None)
     .doc("Returns the number of entries in the slow log.", "2.2.12"),
     CommandSpec::new(
@@ -87,6 +96,7 @@ static SLOWLOG: &[CommandSpec] = &[
         "server",
         slowlog_reset,
     )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
     .lock(LockPlan::None)
     .doc("Clears all entries from the slow log.", "2.2.12"),
     CommandSpec::new("slowlog|help", 2, LOADING | STALE, "server", slowlog_help)

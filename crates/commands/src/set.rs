@@ -24,22 +24,27 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Removes one or more members from a set. Deletes the set if the last member was removed.", "1.0.0"),
     CommandSpec::new("sismember", 3, READONLY | FAST, "set", sismember)
+        .key_flags(key_flags::RO)
         .keys(1, 1, 1)
         .doc("Determines whether a member belongs to a set.", "1.0.0"),
     CommandSpec::new("smismember", -3, READONLY | FAST, "set", smismember)
         .keys(1, 1, 1)
         .doc("Determines whether multiple members belong to a set.", "6.2.0"),
     CommandSpec::new("scard", 2, READONLY | FAST, "set", scard)
+        .key_flags(key_flags::RO)
         .keys(1, 1, 1)
         .doc("Returns the number of members in a set.", "1.0.0"),
     CommandSpec::new("smembers", 2, READONLY, "set", smembers)
+        .tips(&["nondeterministic_output_order"])
         .keys(1, 1, 1)
         .doc("Returns all members of a set.", "1.0.0"),
     CommandSpec::new("spop", -2, WRITE | FAST, "set", spop)
+        .tips(&["nondeterministic_output"])
         .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, 1, 1)
         .doc("Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "1.0.0"),
     CommandSpec::new("srandmember", -2, READONLY, "set", srandmember)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .doc("Get one or multiple random members from a set", "1.0.0"),
     CommandSpec::new("smove", 4, WRITE | FAST, "set", smove)
@@ -47,6 +52,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 2, 1)
         .doc("Moves a member from one set to another.", "1.0.0"),
     CommandSpec::new("sinter", -2, READONLY, "set", sinter)
+        .tips(&["nondeterministic_output_order"])
         .keys(1, -1, 1)
         .doc("Returns the intersect of multiple sets.", "1.0.0"),
     CommandSpec::new("sintercard", -3, READONLY, "set", sintercard)
@@ -57,6 +63,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, -1, 1)
         .doc("Stores the intersect of multiple sets in a key.", "1.0.0"),
     CommandSpec::new("sunion", -2, READONLY, "set", sunion)
+        .tips(&["nondeterministic_output_order"])
         .keys(1, -1, 1)
         .doc("Returns the union of multiple sets.", "1.0.0"),
     CommandSpec::new("sunionstore", -3, WRITE | DENYOOM, "set", sunionstore)
@@ -64,6 +71,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, -1, 1)
         .doc("Stores the union of multiple sets in a key.", "1.0.0"),
     CommandSpec::new("sdiff", -2, READONLY, "set", sdiff)
+        .tips(&["nondeterministic_output_order"])
         .keys(1, -1, 1)
         .doc("Returns the difference of multiple sets.", "1.0.0"),
     CommandSpec::new("sdiffstore", -3, WRITE | DENYOOM, "set", sdiffstore)
@@ -71,6 +79,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, -1, 1)
         .doc("Stores the difference of multiple sets in a key.", "1.0.0"),
     CommandSpec::new("sscan", -3, READONLY, "set", sscan)
+        .tips(&["nondeterministic_output"])
         .keys(1, 1, 1)
         .doc("Iterates over members of a set.", "2.8.0"),
 ];

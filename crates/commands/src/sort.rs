@@ -18,7 +18,8 @@ use crate::spec::key_flags;
 use crate::spec::{CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("sort", -2, WRITE | DENYOOM, "generic", sort)
+    CommandSpec::new("sort", -2, WRITE | DENYOOM | MOVABLE_KEYS, "generic", sort)
+        .acl(&["@set", "@sortedset", "@list", "@dangerous"])
         .key_flags(key_flags::RO_ACCESS)
         .keys(1, 1, 1)
         .lock(LockPlan::Db)
@@ -26,7 +27,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
             "1.0.0",
         ),
-    CommandSpec::new("sort_ro", -2, READONLY, "generic", sort_ro)
+    CommandSpec::new("sort_ro", -2, READONLY | MOVABLE_KEYS, "generic", sort_ro)
+        .acl(&["@set", "@sortedset", "@list", "@dangerous"])
         .keys(1, 1, 1)
         .lock(LockPlan::Db)
         .doc(

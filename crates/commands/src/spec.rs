@@ -45,6 +45,8 @@ pub struct KeyFlags {
 /// The flag sets Redis 7.0's command table uses, by name.
 pub mod key_flags {
     pub const RO_ACCESS: &[&str] = &["RO", "access"];
+    /// Reads what a key is, not its value (EXISTS, TYPE, HLEN).
+    pub const RO: &[&str] = &["RO"];
     pub const RW_ACCESS_UPDATE: &[&str] = &["RW", "access", "update"];
     pub const RW_ACCESS_DELETE: &[&str] = &["RW", "access", "delete"];
     pub const RW_UPDATE: &[&str] = &["RW", "update"];
@@ -73,6 +75,9 @@ pub mod flags {
     pub const MAY_REPLICATE: u32 = 1 << 13;
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 16;
+    /// Keys found by parsing the arguments, not by position alone (numkeys, SORT … STORE).
+    pub const MOVABLE_KEYS: u32 = 1 << 17;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -89,7 +94,9 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
     ];
 }
@@ -108,6 +115,13 @@ pub struct CommandSpec {
     pub lock: LockPlan,
     /// None: `RO access` for read-only commands, `RW access update` for writes.
     pub key_flags: Option<KeyFlags>,
+    /// Redis's ACL categories for the row, besides those its flags imply (@read,
+    /// @write, @admin, @fast/@slow, @blocking …); None: its group's (@string for
+    /// string commands …).
+    pub acl: Option<&'static [&'static str]>,
+    /// COMMAND INFO's tips for clients and proxies (nondeterministic_output,
+    /// request_policy:…, response_policy:…), as Redis 7.0 gives them.
+    pub tips: &'static [&'static str],
     pub handler: Handler,
     /// COMMAND DOCS `group` (string, generic, server, connection, transactions, …).
     pub group: &'static str,
@@ -135,6 +149,8 @@ impl CommandSpec {
             step: 0,
             lock: LockPlan::Lazy,
             key_flags: None,
+            acl: None,
+            tips: &[],
             handler,
             group,
             summary: "",
@@ -163,12 +179,25 @@ impl CommandSpec {
     pub const fn numkeys(self, at: usize, dest: bool) -> CommandSpec {
         let k = if dest { 1 } else { 0 };
         CommandSpec {
+            flags: self.flags | flags::MOVABLE_KEYS,
             lock: LockPlan::NumKeys { at, dest },
             first_key: k,
             last_key: k,
             step: k,
             ..self
         }
+    }
+
+    /// The same row with these ACL categories instead of its group's.
+    pub const fn acl(self, categories: &'static [&'static str]) -> CommandSpec {
+        CommandSpec {
+            acl: Some(categories),
+            ..self
+        }
+    }
+
+    pub const fn tips(self, tips: &'static [&'static str]) -> CommandSpec {
+        CommandSpec { tips, ..self }
     }
 
     /// The same row with these key-spec flags for every key.

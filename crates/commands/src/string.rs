@@ -32,13 +32,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0"),
     CommandSpec::new("mget", -2, READONLY | FAST, "string", mget)
+        .tips(&["request_policy:multi_shard"])
         .keys(1, -1, 1)
         .doc("Atomically returns the string values of one or more keys.", "1.0.0"),
     CommandSpec::new("mset", -3, WRITE | DENYOOM, "string", mset)
+        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
         .key_flags(key_flags::OW_UPDATE)
         .keys(1, -1, 2)
         .doc("Atomically creates or modifies the string values of one or more keys.", "1.0.1"),
     CommandSpec::new("msetnx", -3, WRITE | DENYOOM, "string", msetnx)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
         .key_flags(key_flags::OW_INSERT)
         .keys(1, -1, 2)
         .doc("Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1"),
@@ -57,6 +60,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .keys(1, 1, 1)
         .doc("Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0"),
     CommandSpec::new("strlen", 2, READONLY | FAST, "string", strlen)
+        .key_flags(key_flags::RO)
         .keys(1, 1, 1)
         .doc("Returns the length of a string value.", "2.2.0"),
     CommandSpec::new("setrange", 4, WRITE | DENYOOM, "string", setrange)

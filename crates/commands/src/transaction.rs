@@ -14,6 +14,7 @@ use crate::ctx::Ctx;
 use crate::dispatch::{begin_multi, resolve, run};
 use crate::error::{CommandError, CommandResult};
 use crate::shared::Shared;
+use crate::spec::key_flags;
 use crate::spec::{flags::*, CommandSpec, LockPlan};
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -51,6 +52,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "transactions",
         watch,
     )
+    .key_flags(key_flags::RO)
     .keys(1, -1, 1)
     .doc(
         "Monitors changes to keys to determine the execution of a transaction.",

@@ -34,7 +34,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     z!("zincrby", 4, WRITE | DENYOOM | FAST, zincrby, "Increments the score of a member in a sorted set.", "1.2.0"),
     z!("zrem", -3, WRITE | FAST, zrem, "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "1.2.0")
         .key_flags(key_flags::RW_DELETE),
-    z!("zcard", 2, READONLY | FAST, zcard, "Returns the number of members in a sorted set.", "1.2.0"),
+    z!("zcard", 2, READONLY | FAST, zcard, "Returns the number of members in a sorted set.", "1.2.0")
+        .key_flags(key_flags::RO),
     z!("zscore", 3, READONLY | FAST, zscore, "Returns the score of a member in a sorted set.", "1.2.0"),
     z!("zmscore", -3, READONLY | FAST, zmscore, "Returns the score of one or more members in a sorted set.", "6.2.0"),
     z!("zrank", 3, READONLY | FAST, zrank, "Returns the index of a member in a sorted set ordered by ascending scores.", "2.0.0"),
@@ -61,11 +62,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         .key_flags(key_flags::RW_ACCESS_DELETE),
     z!("zpopmax", -2, WRITE | FAST, zpopmax, "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0")
         .key_flags(key_flags::RW_ACCESS_DELETE),
-    CommandSpec::new("bzpopmin", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmin)
+    CommandSpec::new("bzpopmin", -3, WRITE | NOSCRIPT | FAST | BLOCKING, "sorted-set", bzpopmin)
         .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, -2, 1)
         .doc("Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0"),
-    CommandSpec::new("bzpopmax", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmax)
+    CommandSpec::new("bzpopmax", -3, WRITE | NOSCRIPT | FAST | BLOCKING, "sorted-set", bzpopmax)
         .key_flags(key_flags::RW_ACCESS_DELETE)
         .keys(1, -2, 1)
         .doc("Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "5.0.0"),
@@ -77,7 +78,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         .key_flags(key_flags::RW_ACCESS_DELETE)
         .numkeys(1, false)
         .doc("Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "7.0.0"),
-    z!("zrandmember", -2, READONLY, zrandmember, "Returns one or more random members from a sorted set.", "6.2.0"),
+    z!("zrandmember", -2, READONLY, zrandmember, "Returns one or more random members from a sorted set.", "6.2.0")
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("zunion", -3, READONLY, "sorted-set", zunion)
         .numkeys(1, false)
         .doc("Returns the union of multiple sorted sets.", "6.2.0"),
@@ -102,7 +104,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("zintercard", -3, READONLY, "sorted-set", zintercard)
         .numkeys(1, false)
         .doc("Returns the number of members of the intersect of multiple sorted sets.", "7.0.0"),
-    z!("zscan", -3, READONLY, zscan, "Iterates over members and scores of a sorted set.", "2.8.0"),
+    z!("zscan", -3, READONLY, zscan, "Iterates over members and scores of a sorted set.", "2.8.0")
+        .tips(&["nondeterministic_output"]),
 ];
 
 fn read<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<ZSetRef<'c>>, CommandError> {
