@@ -748,3 +748,89 @@ fn command_info_is_redis_for_every_command() {
     }
     assert!(compared > 200, "only {compared} commands compared");
 }
+
+/// Latency tracking as Redis 7.0 reports it: INFO latencystats names the same commands
+/// with the configured percentiles, LATENCY HISTOGRAM counts the same calls on the same
+/// bucket labels, and `latency-tracking no` stops both.
+#[test]
+fn latency_tracking_matches_redis() {
+    let (snapkv, redis) = (Server::snapkv(&[]), Server::redis(&[]));
+    let run = |c: &mut snapkv_e2e::Conn| {
+        assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), Value::Simple("OK".into()));
+        c.cmd(&["SET", "a", "b"]);
+        c.cmd(&["GET", "a"]);
+        c.cmd(&["GET", "a"]);
+        c.cmd(&["CONFIG", "GET", "maxmemory"]);
+        let info = c.cmd(&["INFO", "latencystats"]).as_str();
+        let stats: BTreeSet<(String, Vec<String>)> = info
+            .lines()
+            .filter_map(|l| l.strip_prefix("latency_percentiles_usec_"))
+            .map(|l| {
+                let (name, values) = l.split_once(':').unwrap();
+                let values: Vec<(String, f64)> = values
+                    .split(',')
+                    .map(|kv| {
+                        let (k, v) = kv.split_once('=').unwrap();
+                        (k.to_string(), v.parse().unwrap())
+                    })
+                    .collect();
+                assert!(
+                    values.windows(2).all(|w| w[0].1 <= w[1].1),
+                    "percentiles out of order: {l}"
+                );
+                (
+                    name.to_string(),
+                    values.into_iter().map(|(k, _)| k).collect(),
+                )
+            })
+            .collect();
+        let Value::Array(h) = c.cmd(&["LATENCY", "HISTOGRAM", "set", "get", "nosuch"]) else {
+            panic!("LATENCY HISTOGRAM")
+        };
+        // [name, [calls, n, histogram_usec, [label, cumulative, …]], …]
+        let hist: Vec<(String, i64, Vec<i64>)> = h
+            .chunks(2)
+            .map(|pair| {
+                let Value::Array(body) = &pair[1] else {
+                    panic!("{pair:?}")
+                };
+                let Value::Array(cdf) = &body[3] else {
+                    panic!("{body:?}")
+                };
+                let labels = cdf.chunks(2).map(|kv| kv[0].as_int().unwrap()).collect();
+                (pair[0].as_str(), body[1].as_int().unwrap(), labels)
+            })
+            .collect();
+        (stats, hist)
+    };
+    let (ours, theirs) = (run(&mut snapkv.conn()), run(&mut redis.conn()));
+    assert_eq!(ours.0, theirs.0, "INFO latencystats");
+    let calls = |h: &[(String, i64, Vec<i64>)]| -> Vec<(String, i64)> {
+        h.iter().map(|(n, c, _)| (n.clone(), *c)).collect()
+    };
+    assert_eq!(calls(&ours.1), calls(&theirs.1), "LATENCY HISTOGRAM calls");
+    assert_eq!(calls(&ours.1), [("set".into(), 1), ("get".into(), 2)]);
+    // Redis labels its doubling steps from 1024 ns: 1, 2, 4, 8, 16, 33, 66, 132 … µs.
+    let redis_labels: Vec<i64> = (0..21)
+        .map(|k| {
+            let bound = 1024i64 << k;
+            (bound + bound / 128 - 1) / 1000
+        })
+        .collect();
+    for (name, _, labels) in ours.1.iter().chain(&theirs.1) {
+        assert!(
+            labels.iter().all(|l| redis_labels.contains(l)),
+            "{name}: {labels:?}"
+        );
+    }
+
+    for s in [&snapkv, &redis] {
+        let mut c = s.conn();
+        c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+        c.cmd(&["CONFIG", "RESETSTAT"]);
+        c.cmd(&["SET", "a", "b"]);
+        let info = c.cmd(&["INFO", "latencystats"]).as_str();
+        assert!(!info.contains("latency_percentiles_usec_"), "{info}");
+        assert_eq!(c.cmd(&["LATENCY", "HISTOGRAM"]), Value::Array(vec![]));
+    }
+}

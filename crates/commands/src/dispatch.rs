@@ -217,9 +217,13 @@ pub fn run(
         };
         (spec.handler)(&mut ctx, args)
     };
-    let us = start.elapsed().as_micros() as u64;
+    let ns = start.elapsed().as_nanos() as u64;
     let st = shared.commands.stats(idx);
+    let us = ns / 1000;
     st.record_call(us);
+    if client.settings.latency_tracking {
+        st.latency.record(ns);
+    }
     shared
         .stats
         .commands_processed

@@ -65,9 +65,7 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
         ("modules", |_, _| {}),
         ("commandstats", commandstats),
         ("errorstats", errorstats),
-        // Per-command latency histograms are not kept: the section is empty, as Redis's
-        // is with `latency-tracking no`.
-        ("latencystats", |_, _| {}),
+        ("latencystats", latencystats),
         ("cluster", |_, o| o.push_str("cluster_enabled:0\r\n")),
         ("keyspace", keyspace),
         ("backup", crate::backup::info_section),
@@ -441,6 +439,27 @@ fn commandstats(ctx: &mut Ctx, o: &mut String) {
             o,
             "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
             spec.name
+        );
+    }
+}
+
+/// `latency_percentiles_usec_<command>:p50=…,p99=…` for every command called since the
+/// last reset, at the `latency-tracking-info-percentiles`.
+fn latencystats(ctx: &mut Ctx, o: &mut String) {
+    let percentiles = &ctx.client.settings.latency_tracking_info_percentiles;
+    for (spec, st) in ctx.shared.commands.all_with_stats() {
+        let Some(counts) = st.latency.counts() else {
+            continue;
+        };
+        let values: Vec<String> = percentiles
+            .iter()
+            .map(|&p| format!("p{p}={:.3}", counts.at_percentile(p) as f64 / 1000.0))
+            .collect();
+        let _ = write!(
+            o,
+            "latency_percentiles_usec_{}:{}\r\n",
+            spec.name,
+            values.join(",")
         );
     }
 }

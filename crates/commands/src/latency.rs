@@ -121,6 +121,23 @@ static SUBCOMMANDS: &[CommandSpec] = &[
     ])
     .lock(LockPlan::None)
     .doc("Returns a latency graph for an event.", "2.8.13"),
+    CommandSpec::new(
+        "latency|histogram",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "server",
+        histogram,
+    )
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_nodes",
+        "response_policy:special",
+    ])
+    .lock(LockPlan::None)
+    .doc(
+        "Returns the cumulative distribution of latencies of a subset of commands or all commands.",
+        "7.0.0",
+    ),
     CommandSpec::new("latency|help", 2, LOADING | STALE, "server", help)
         .lock(LockPlan::None)
         .doc(
@@ -148,6 +165,44 @@ const HELP: &[&str] = &[
     "HELP",
     "    Prints this help.",
 ];
+
+/// LATENCY HISTOGRAM [command …]: per command (a container also gives its subcommands'),
+/// the calls and their cumulative distribution; commands never called, or unknown, are
+/// left out, as in Redis.
+fn histogram(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
+    let table = &ctx.shared.commands;
+    let mut wanted: Vec<&'static CommandSpec> = Vec::new();
+    if args.len() == 2 {
+        wanted.extend(table.all_with_stats().map(|(spec, _)| spec));
+    } else {
+        for name in &args[2..] {
+            // Full names too: `config|get`.
+            if let Some((_, spec)) = table.lookup(name) {
+                wanted.push(spec);
+                wanted.extend(spec.subcommands.iter());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for spec in wanted {
+        let Some(counts) = table.stats_of(spec).and_then(|st| st.latency.counts()) else {
+            continue;
+        };
+        let cdf = counts
+            .log_cdf()
+            .into_iter()
+            .map(|(us, calls)| (Reply::Int(us as i64), Reply::Int(calls as i64)))
+            .collect();
+        out.push((
+            Reply::bulk(spec.name),
+            Reply::Map(vec![
+                (Reply::bulk("calls"), Reply::Int(counts.total as i64)),
+                (Reply::bulk("histogram_usec"), Reply::Map(cdf)),
+            ]),
+        ));
+    }
+    Ok(Reply::Map(out))
+}
 
 fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     Ok(help_reply(HELP))

@@ -35,6 +35,7 @@ pub mod error;
 mod expire;
 mod float;
 mod hash;
+mod histogram;
 mod info;
 mod introspection;
 mod keys;

@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Shards per counter; threads beyond this share slots (still correct, just contended).
-const SLOTS: usize = 8;
+pub(crate) const SLOTS: usize = 8;
 
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
 
@@ -16,7 +16,7 @@ thread_local! {
 
 /// This thread's shard index.
 #[inline]
-fn slot() -> usize {
+pub(crate) fn slot() -> usize {
     SLOT.with(|s| {
         let v = s.get();
         if v != usize::MAX {
@@ -54,10 +54,12 @@ impl ShardedCounter {
     }
 }
 
-/// Per-command statistics (INFO commandstats), one cache line per thread shard.
+/// Per-command statistics (INFO commandstats), one cache line per thread shard, and the
+/// command's latency histogram (INFO latencystats).
 #[derive(Default)]
 pub struct CmdStats {
     slots: [Padded<[AtomicU64; 4]>; SLOTS],
+    pub latency: crate::histogram::LatencyHistogram,
 }
 
 const CALLS: usize = 0;
@@ -111,6 +113,7 @@ impl CmdStats {
                 c.store(0, Ordering::Relaxed);
             }
         }
+        self.latency.reset();
     }
 }
 

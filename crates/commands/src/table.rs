@@ -108,6 +108,11 @@ impl CommandTable {
         &self.stats[i]
     }
 
+    /// The statistics of a row of this table.
+    pub fn stats_of(&self, spec: &CommandSpec) -> Option<&CmdStats> {
+        self.by_name.get(spec.name).map(|&i| &self.stats[i])
+    }
+
     pub fn all_with_stats(&self) -> impl Iterator<Item = (&'static CommandSpec, &CmdStats)> {
         self.specs.iter().copied().zip(self.stats.iter())
     }

@@ -22,6 +22,8 @@ pub enum OptionKind {
     OutputBufferLimit,
     /// `bind addr …`.
     List,
+    /// Percentiles between 0 and 100 (`latency-tracking-info-percentiles`).
+    Percentiles,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -345,10 +347,9 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("jemalloc-bg-thread", BOOL, "yes").inert(),
     opt(
         "latency-tracking-info-percentiles",
-        OptionKind::Str,
+        OptionKind::Percentiles,
         "50 99 99.9",
-    )
-    .inert(),
+    ),
     opt("masterauth", OptionKind::Str, "").inert(),
     opt("masteruser", OptionKind::Str, "").inert(),
     opt("min-replicas-max-lag", int(0, INT_MAX), "10")
@@ -549,6 +550,7 @@ impl OptionSpec {
                 .join(" ")),
             OptionKind::Save => canonical_save(args),
             OptionKind::OutputBufferLimit => canonical_obl(args),
+            OptionKind::Percentiles => canonical_percentiles(args),
         }
     }
 }
@@ -605,6 +607,26 @@ fn canonical_window(v: &str) -> Result<String, String> {
         return Err("the backup window must be at least 60 minutes long".into());
     }
     Ok(v.to_string())
+}
+
+/// `latency-tracking-info-percentiles`, as Redis checks and prints it ("50 99 99.9").
+fn canonical_percentiles(args: &[&str]) -> Result<String, String> {
+    let mut out = Vec::new();
+    for w in args.iter().flat_map(|a| a.split_whitespace()) {
+        let p: f64 = w
+            .parse()
+            .ok()
+            .filter(|p: &f64| p.is_finite())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into(),
+            );
+        }
+        out.push(p.to_string());
+    }
+    Ok(out.join(" "))
 }
 
 fn canonical_save(args: &[&str]) -> Result<String, String> {

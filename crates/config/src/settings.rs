@@ -70,6 +70,10 @@ pub struct Settings {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_monitor_threshold: u64,
+    /// `latency-tracking`: per-command latency histograms (INFO latencystats, LATENCY
+    /// HISTOGRAM).
+    pub latency_tracking: bool,
+    pub latency_tracking_info_percentiles: Vec<f64>,
     pub hash_max_listpack_entries: u64,
     pub hash_max_listpack_value: u64,
     pub list_max_listpack_size: i64,
@@ -171,6 +175,11 @@ impl Settings {
             slowlog_log_slower_than: n("slowlog-log-slower-than"),
             slowlog_max_len: u("slowlog-max-len"),
             latency_monitor_threshold: u("latency-monitor-threshold"),
+            latency_tracking: b("latency-tracking"),
+            latency_tracking_info_percentiles: s("latency-tracking-info-percentiles")
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect(),
             hash_max_listpack_entries: u("hash-max-listpack-entries"),
             hash_max_listpack_value: u("hash-max-listpack-value"),
             list_max_listpack_size: n("list-max-listpack-size"),
