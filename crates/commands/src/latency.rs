@@ -48,93 +48,80 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new("latency", -2, 0, "serv
     .subs(SUBCOMMANDS)
     .doc("A container for latency diagnostics commands.", "2.8.13")];
 
-static SUBCOMMANDS: &[CommandSpec] = &[
+/// The tips Redis gives the reporting subcommands: each node answers for itself.
+const PER_NODE: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_nodes",
+    "response_policy:special",
+];
+
+/// An admin subcommand row (all but HELP).
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    handler: crate::spec::Handler,
+    tips: &'static [&'static str],
+    summary: &'static str,
+    since: &'static str,
+) -> CommandSpec {
     CommandSpec::new(
-        "latency|latest",
-        2,
+        name,
+        arity,
         ADMIN | NOSCRIPT | LOADING | STALE,
         "server",
-        latest,
+        handler,
     )
-    .tips(&[
-        "nondeterministic_output",
-        "request_policy:all_nodes",
-        "response_policy:special",
-    ])
+    .tips(tips)
     .lock(LockPlan::None)
-    .doc(
+    .doc(summary, since)
+}
+
+static SUBCOMMANDS: &[CommandSpec] = &[
+    sub(
+        "latency|latest",
+        2,
+        latest,
+        PER_NODE,
         "Returns the latest latency samples for all events.",
         "2.8.13",
     ),
-    CommandSpec::new(
+    sub(
         "latency|history",
         3,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "server",
         history,
-    )
-    .tips(&[
-        "nondeterministic_output",
-        "request_policy:all_nodes",
-        "response_policy:special",
-    ])
-    .lock(LockPlan::None)
-    .doc("Returns timestamp-latency samples for an event.", "2.8.13"),
-    CommandSpec::new(
+        PER_NODE,
+        "Returns timestamp-latency samples for an event.",
+        "2.8.13",
+    ),
+    sub(
         "latency|reset",
         -2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "server",
         reset,
-    )
-    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
-    .lock(LockPlan::None)
-    .doc("Resets the latency data for one or more events.", "2.8.13"),
-    CommandSpec::new(
+        &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        "Resets the latency data for one or more events.",
+        "2.8.13",
+    ),
+    sub(
         "latency|doctor",
         2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "server",
         doctor,
-    )
-    .tips(&[
-        "nondeterministic_output",
-        "request_policy:all_nodes",
-        "response_policy:special",
-    ])
-    .lock(LockPlan::None)
-    .doc(
+        PER_NODE,
         "Returns a human-readable latency analysis report.",
         "2.8.13",
     ),
-    CommandSpec::new(
+    sub(
         "latency|graph",
         3,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "server",
         graph,
-    )
-    .tips(&[
-        "nondeterministic_output",
-        "request_policy:all_nodes",
-        "response_policy:special",
-    ])
-    .lock(LockPlan::None)
-    .doc("Returns a latency graph for an event.", "2.8.13"),
-    CommandSpec::new(
+        PER_NODE,
+        "Returns a latency graph for an event.",
+        "2.8.13",
+    ),
+    sub(
         "latency|histogram",
         -2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        "server",
         histogram,
-    )
-    .tips(&[
-        "nondeterministic_output",
-        "request_policy:all_nodes",
-        "response_policy:special",
-    ])
-    .lock(LockPlan::None)
-    .doc(
+        PER_NODE,
         "Returns the cumulative distribution of latencies of a subset of commands or all commands.",
         "7.0.0",
     ),
