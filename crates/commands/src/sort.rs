@@ -17,10 +17,30 @@ use crate::spec::flags::*;
 use crate::spec::key_flags;
 use crate::spec::{CommandSpec, LockPlan};
 
+/// SORT's key, then the last STORE destination, as Redis's `sortGetKeys` finds it:
+/// LIMIT's two arguments and BY's and GET's one are skipped, not read as options.
+fn keys_with_store(args: &[Bytes]) -> Vec<usize> {
+    let mut store = None;
+    let mut i = 2;
+    while i < args.len() {
+        let a = &args[i];
+        if a.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    std::iter::once(1).chain(store).collect()
+}
+
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("sort", -2, WRITE | DENYOOM | MOVABLE_KEYS, "generic", sort)
         .acl(&["@set", "@sortedset", "@list", "@dangerous"])
-        .key_flags(key_flags::RO_ACCESS)
+        .key_flags2(key_flags::RO_ACCESS, key_flags::OW_UPDATE)
+        .getkeys(keys_with_store)
         .keys(1, 1, 1)
         .lock(LockPlan::Db)
         .doc(

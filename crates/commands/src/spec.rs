@@ -11,6 +11,9 @@ pub type Handler = fn(&mut Ctx<'_, '_>, &[Bytes]) -> CommandResult;
 /// Computes the (db, key) pairs a command locks from its arguments and current db.
 pub type KeysFn = fn(&[Bytes], usize) -> Vec<(usize, Bytes)>;
 
+/// Finds a command's key arguments (their indexes) where positions alone cannot.
+pub type GetKeysFn = fn(&[Bytes]) -> Vec<usize>;
+
 /// Which shards a command holds while it runs.
 #[derive(Clone, Copy)]
 pub enum LockPlan {
@@ -122,6 +125,8 @@ pub struct CommandSpec {
     /// COMMAND INFO's tips for clients and proxies (nondeterministic_output,
     /// request_policy:…, response_policy:…), as Redis 7.0 gives them.
     pub tips: &'static [&'static str],
+    /// Key positions that need parsing beyond a numkeys count (SORT … STORE dst).
+    pub getkeys: Option<GetKeysFn>,
     pub handler: Handler,
     /// COMMAND DOCS `group` (string, generic, server, connection, transactions, …).
     pub group: &'static str,
@@ -151,6 +156,7 @@ impl CommandSpec {
             key_flags: None,
             acl: None,
             tips: &[],
+            getkeys: None,
             handler,
             group,
             summary: "",
@@ -198,6 +204,13 @@ impl CommandSpec {
 
     pub const fn tips(self, tips: &'static [&'static str]) -> CommandSpec {
         CommandSpec { tips, ..self }
+    }
+
+    pub const fn getkeys(self, getkeys: GetKeysFn) -> CommandSpec {
+        CommandSpec {
+            getkeys: Some(getkeys),
+            ..self
+        }
     }
 
     /// The same row with these key-spec flags for every key.
@@ -262,6 +275,9 @@ impl CommandSpec {
     /// COMMAND GETKEYS order; None when a `numkeys` count is not a positive integer
     /// or names more keys than there are arguments.
     pub fn key_args(&self, args: &[Bytes]) -> Option<Vec<usize>> {
+        if let Some(f) = self.getkeys {
+            return Some(f(args));
+        }
         match self.lock {
             LockPlan::NumKeys { at, dest } => {
                 let n = args
