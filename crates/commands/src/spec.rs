@@ -35,6 +35,28 @@ pub enum LockPlan {
     Custom(KeysFn),
 }
 
+/// C's `atoi`, as Redis's getkeys callbacks read a key count: leading blanks, a sign,
+/// then digits up to the first non-digit ("2abc" is 2, "x" is 0).
+fn atoi(s: &[u8]) -> i64 {
+    let s = s.trim_ascii_start();
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, &b| {
+            n.saturating_mul(10).saturating_add((b - b'0') as i64)
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 /// Redis's key-spec flags (COMMAND GETKEYSANDFLAGS, COMMAND INFO) for a command's first
 /// key argument and for the others. They also tell the forkless snapshot which keys a
 /// write command changes: only those are worth writing first (`dispatch::write_first`);
@@ -280,17 +302,21 @@ impl CommandSpec {
         }
         match self.lock {
             LockPlan::NumKeys { at, dest } => {
-                let n = args
-                    .get(at)
-                    .and_then(|a| snapkv_keyspace::parse_canonical_i64(a))
-                    .filter(|&n| n > 0 && n as u64 <= (args.len() - at - 1) as u64)?
-                    as usize;
-                Some(
-                    dest.then_some(1)
-                        .into_iter()
-                        .chain(at + 1..at + 1 + n)
-                        .collect(),
-                )
+                let fits = |n: i64| n > 0 && n as u64 <= (args.len() - at - 1) as u64;
+                let count = args.get(at)?;
+                // As Redis: the key specs read the count strictly and list a destination
+                // first; failing that, its getkeys callback reads it with atoi() and
+                // lists the destination last.
+                if let Some(n) = snapkv_keyspace::parse_canonical_i64(count).filter(|&n| fits(n)) {
+                    let keys = at + 1..at + 1 + n as usize;
+                    return Some(dest.then_some(1).into_iter().chain(keys).collect());
+                }
+                let n = atoi(count);
+                fits(n).then(|| {
+                    (at + 1..at + 1 + n as usize)
+                        .chain(dest.then_some(1))
+                        .collect()
+                })
             }
             _ => Some(self.key_indexes(args.len()).collect()),
         }
