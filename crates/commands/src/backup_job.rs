@@ -298,9 +298,6 @@ impl Worker {
             Engine::Fork => "fork",
             Engine::Forkless => "forkless",
         };
-        if let Some(r) = shared.backup.progress.lock().running.as_mut() {
-            r.engine = engine_name;
-        }
         tracing::info!("Backup {name} started ({engine_name}: {reason})");
         let source = Source {
             run_id: shared.run_id.clone(),
@@ -360,6 +357,7 @@ fn fork_into(
         )
     };
     let (child, mut pipe) = forked.map_err(|e| format!("fork: {e}"))?;
+    cut_taken(shared, "fork");
     let p = &shared.persistence;
     p.latest_fork_usec.store(child.fork_usec, Relaxed);
     p.total_forks.fetch_add(1, Relaxed);
@@ -375,6 +373,14 @@ fn fork_into(
     Ok((report.keys, counts))
 }
 
+/// Shows the running backup's engine (BACKUP STATUS `backup_current_engine`) once its
+/// point in time is fixed: writes from now on are not in it.
+fn cut_taken(shared: &Shared, engine: &'static str) {
+    if let Some(r) = shared.backup.progress.lock().running.as_mut() {
+        r.engine = engine;
+    }
+}
+
 /// The forkless engine, run on this thread, writing straight into the upload.
 fn forkless_into(
     shared: &Shared,
@@ -386,6 +392,7 @@ fn forkless_into(
         per_db(&mut locked, shared.keyspace.databases())
     };
     let (capture, _epoch) = snapkv_snapshot::forkless::start(&shared.keyspace);
+    cut_taken(shared, "forkless");
     let p = &shared.persistence;
     *p.capture.write() = Some(capture.clone());
     let progress = Arc::new(snapkv_snapshot::forkless::Progress::default());
