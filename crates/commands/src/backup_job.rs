@@ -387,11 +387,13 @@ fn forkless_into(
     w: &mut dyn Write,
     opts: snapkv_rdb::WriteOptions,
 ) -> snapkv_backup::catalog::WriteResult {
-    let counts = {
+    // The cut under the locks the counts were taken under: every command is wholly
+    // before both or after both (a writer reads the epoch once it holds its shards).
+    let (counts, (capture, _epoch)) = {
         let mut locked = shared.keyspace.lock_all();
-        per_db(&mut locked, shared.keyspace.databases())
+        let counts = per_db(&mut locked, shared.keyspace.databases());
+        (counts, snapkv_snapshot::forkless::start(&shared.keyspace))
     };
-    let (capture, _epoch) = snapkv_snapshot::forkless::start(&shared.keyspace);
     cut_taken(shared, "forkless");
     let p = &shared.persistence;
     *p.capture.write() = Some(capture.clone());
