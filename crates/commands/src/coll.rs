@@ -103,9 +103,14 @@ pub struct ScanArgs<'a> {
     pub pattern: Option<&'a [u8]>,
 }
 
+/// The cursor alone: Redis reads it before looking the key up, and the options only
+/// once the key is found (a missing key answers an empty page whatever they are).
+pub fn scan_cursor(args: &[Bytes]) -> Result<u64, CommandError> {
+    crate::keys::parse_cursor(&args[2]).ok_or_else(|| CommandError::err("invalid cursor"))
+}
+
 pub fn scan_args(args: &[Bytes]) -> Result<ScanArgs<'_>, CommandError> {
-    let cursor =
-        crate::keys::parse_cursor(&args[2]).ok_or_else(|| CommandError::err("invalid cursor"))?;
+    let cursor = scan_cursor(args)?;
     let mut s = ScanArgs {
         cursor,
         count: 10,
@@ -167,17 +172,18 @@ pub struct RandomCount {
 }
 
 pub fn random_count(args: &[Bytes], with_keyword: &str) -> Result<RandomCount, CommandError> {
-    let with = match args.len() {
-        3 => false,
-        4 if crate::args::is(&args[3], with_keyword) => true,
-        _ => return Err(CommandError::Syntax),
-    };
+    // The count first, as Redis reads it: a bad count is reported before bad options.
     let l = crate::args::parse_i64(&args[2])?;
     if l == i64::MIN {
         return Err(CommandError::err(
             "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
         ));
     }
+    let with = match args.len() {
+        3 => false,
+        4 if crate::args::is(&args[3], with_keyword) => true,
+        _ => return Err(CommandError::Syntax),
+    };
     let (count, uniq) = (l.unsigned_abs() as usize, l >= 0);
     if with && count > (i64::MAX / 2) as usize {
         return Err(CommandError::err("value is out of range"));

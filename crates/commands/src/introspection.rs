@@ -314,7 +314,7 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
     Ok(Reply::Array(
         args[2..]
             .iter()
-            .map(|n| lookup(ctx, n).map(command_info).unwrap_or(Reply::NilArray))
+            .map(|n| lookup(ctx, n).map(command_info).unwrap_or(Reply::Nil))
             .collect(),
     ))
 }

@@ -367,10 +367,11 @@ fn sdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let sa = coll::scan_args(args)?;
+    coll::scan_cursor(args)?;
     let Some(s) = read(ctx, &args[1])? else {
         return Ok(coll::scan_reply(0, vec![]));
     };
+    let sa = coll::scan_args(args)?;
     let (page, next) = s.scan(sa.cursor, sa.count);
     let items = page
         .into_iter()

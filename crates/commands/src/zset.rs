@@ -1118,10 +1118,11 @@ fn zintercard(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    let sa = coll::scan_args(args)?;
+    coll::scan_cursor(args)?;
     let Some(z) = read(ctx, &args[1])? else {
         return Ok(coll::scan_reply(0, vec![]));
     };
+    let sa = coll::scan_args(args)?;
     let (page, next) = z.scan(sa.cursor, sa.count);
     let mut items = Vec::with_capacity(page.len() * 2);
     for (m, s) in page {
