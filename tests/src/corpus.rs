@@ -112,7 +112,8 @@ pub fn run(file: &str, text: &str, snapkv: &mut [Conn], redis: &mut [Conn]) -> V
         let a = snapkv[cur].cmd(&args);
         let b = redis[cur].cmd(&args);
         let ok = match mode {
-            Mode::Exact => a == b,
+            // The null types too, which `Value` does not keep apart.
+            Mode::Exact => a == b && snapkv[cur].last_nulls == redis[cur].last_nulls,
             Mode::Sorted => sorted(a.clone()) == sorted(b.clone()),
             Mode::TypeOnly => same_type(&a, &b),
             Mode::Approx => approx(&a, &b),

@@ -425,12 +425,21 @@ fn encode_command<A: AsRef<[u8]>>(args: &[A], out: &mut Vec<u8>) {
     }
 }
 
+/// Occurrences of `needle` in `hay`.
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
 /// A blocking RESP connection.
 pub struct Conn {
     pub stream: TcpStream,
     buf: BytesMut,
     /// Replies are RESP3 after `HELLO 3`.
     pub resp3: bool,
+    /// The last RESP2 reply's null bulks (`$-1`) and null arrays (`*-1`): [`Value`] has
+    /// one `Nil` for both, as redis-protocol's RESP2 frame does, and clients that type
+    /// their replies can tell them apart.
+    pub last_nulls: (usize, usize),
 }
 
 impl Conn {
@@ -442,6 +451,7 @@ impl Conn {
             stream,
             buf: BytesMut::new(),
             resp3: false,
+            last_nulls: (0, 0),
         })
     }
 
@@ -529,8 +539,13 @@ impl Conn {
                         Err(e) => return Err(bad(&format!("{e:?}"))),
                     }
                 } else {
+                    let before = self.buf.clone();
                     match decode2(&mut self.buf) {
-                        Ok(Some((frame, _, _))) => return Ok(convert2(frame)),
+                        Ok(Some((frame, _, _))) => {
+                            let raw = &before[..before.len() - self.buf.len()];
+                            self.last_nulls = (count(raw, b"$-1\r\n"), count(raw, b"*-1\r\n"));
+                            return Ok(convert2(frame));
+                        }
                         Ok(None) => {}
                         Err(e) => return Err(bad(&format!("{e:?}"))),
                     }
