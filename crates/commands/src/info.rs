@@ -222,6 +222,21 @@ pub(crate) fn memory_figures(s: &crate::shared::Shared) -> MemoryFigures {
     }
 }
 
+impl MemoryFigures {
+    /// Redis's four overheads, each as (ratio, bytes): allocator fragmentation (active
+    /// over allocated), allocator RSS (resident over active), RSS overhead (RSS over
+    /// resident) and fragmentation (RSS over allocated).
+    pub fn overheads(&self) -> [(f64, u64); 4] {
+        let over = |a: u64, b: u64| (ratio(a, b), a.saturating_sub(b));
+        [
+            over(self.active, self.allocated),
+            over(self.resident, self.active),
+            over(self.rss, self.resident),
+            over(self.rss, self.allocated),
+        ]
+    }
+}
+
 /// `a / b`, 0 when `b` is 0 (the memory ratios).
 pub(crate) fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 {
@@ -233,6 +248,8 @@ pub(crate) fn ratio(a: u64, b: u64) -> f64 {
 
 fn memory_section(ctx: &mut Ctx, o: &mut String) {
     let s = ctx.shared;
+    let m = memory_figures(s);
+    let [alloc_frag, alloc_rss, rss_over, frag] = m.overheads();
     let MemoryFigures {
         allocated,
         active,
@@ -240,7 +257,7 @@ fn memory_section(ctx: &mut Ctx, o: &mut String) {
         peak,
         startup,
         rss,
-    } = memory_figures(s);
+    } = m;
     let used = allocated;
     let sys = total_system_memory();
     let settings = ctx.settings();
@@ -263,14 +280,14 @@ fn memory_section(ctx: &mut Ctx, o: &mut String) {
         settings.maxmemory,
         human(settings.maxmemory),
         settings.maxmemory_policy.name(),
-        ratio(active, allocated),
-        active.saturating_sub(allocated),
-        ratio(resident, active),
-        resident.saturating_sub(active),
-        ratio(rss, resident),
-        rss.saturating_sub(resident),
-        ratio(rss, used),
-        rss.saturating_sub(used),
+        alloc_frag.0,
+        alloc_frag.1,
+        alloc_rss.0,
+        alloc_rss.1,
+        rss_over.0,
+        rss_over.1,
+        frag.0,
+        frag.1,
         settings.reserved_memory_percent,
         settings.reserved_memory,
         human(reserve),

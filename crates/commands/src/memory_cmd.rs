@@ -140,6 +140,7 @@ fn doctor(_ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
 fn stats(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
     let s = ctx.shared;
     let m = memory_figures(s);
+    let [alloc_frag, alloc_rss, rss_over, frag] = m.overheads();
     let entry = std::mem::size_of::<Entry>() as u64;
     let int = |n: u64| Reply::Int(n as i64);
     let key = |k: &str| Reply::bulk(Bytes::copy_from_slice(k.as_bytes()));
@@ -196,36 +197,15 @@ fn stats(ctx: &mut Ctx, _args: &[Bytes]) -> CommandResult {
         (key("allocator.resident"), int(m.resident)),
         (
             key("allocator-fragmentation.ratio"),
-            Reply::Double(ratio(m.active, m.allocated)),
+            Reply::Double(alloc_frag.0),
         ),
-        (
-            key("allocator-fragmentation.bytes"),
-            int(m.active.saturating_sub(m.allocated)),
-        ),
-        (
-            key("allocator-rss.ratio"),
-            Reply::Double(ratio(m.resident, m.active)),
-        ),
-        (
-            key("allocator-rss.bytes"),
-            int(m.resident.saturating_sub(m.active)),
-        ),
-        (
-            key("rss-overhead.ratio"),
-            Reply::Double(ratio(m.rss, m.resident)),
-        ),
-        (
-            key("rss-overhead.bytes"),
-            int(m.rss.saturating_sub(m.resident)),
-        ),
-        (
-            key("fragmentation"),
-            Reply::Double(ratio(m.rss, m.allocated)),
-        ),
-        (
-            key("fragmentation.bytes"),
-            int(m.rss.saturating_sub(m.allocated)),
-        ),
+        (key("allocator-fragmentation.bytes"), int(alloc_frag.1)),
+        (key("allocator-rss.ratio"), Reply::Double(alloc_rss.0)),
+        (key("allocator-rss.bytes"), int(alloc_rss.1)),
+        (key("rss-overhead.ratio"), Reply::Double(rss_over.0)),
+        (key("rss-overhead.bytes"), int(rss_over.1)),
+        (key("fragmentation"), Reply::Double(frag.0)),
+        (key("fragmentation.bytes"), int(frag.1)),
     ]);
     Ok(Reply::Map(fields))
 }
