@@ -173,17 +173,11 @@ pub fn lock_for<'k>(
         LockPlan::Lazy | LockPlan::None => ks.lazy(),
         LockPlan::Db => ks.lock_dbs(&[db]),
         LockPlan::All => ks.lock_all(),
-        LockPlan::NumKeys { at, dest } => {
-            // As many keys as there are, before the handler validates the count.
-            let n = args
-                .get(at)
-                .and_then(|a| snapkv_keyspace::parse_canonical_i64(a))
-                .unwrap_or(0)
-                .max(0) as usize;
-            let end = (at + 1).saturating_add(n).min(args.len());
-            let keys = dest.then_some(1).into_iter().chain(at + 1..end);
-            ks.lock(keys.map(|i| ks.shard_id(db, &args[i])).collect())
-        }
+        LockPlan::NumKeys { at, dest } => ks.lock(
+            LockPlan::numkeys_to_lock(at, dest, args)
+                .map(|i| ks.shard_id(db, &args[i]))
+                .collect(),
+        ),
         LockPlan::Custom(f) => ks.lock(
             f(args, db)
                 .iter()

@@ -35,6 +35,25 @@ pub enum LockPlan {
     Custom(KeysFn),
 }
 
+/// The keys of a [`LockPlan::NumKeys`] command whose count is `n`: the destination, then
+/// the counted keys.
+fn counted_keys(at: usize, dest: bool, n: usize) -> impl Iterator<Item = usize> {
+    dest.then_some(1).into_iter().chain(at + 1..at + 1 + n)
+}
+
+impl LockPlan {
+    /// For [`LockPlan::NumKeys`]: the keys to lock, as many as there are before the
+    /// handler validates the count (a bad one locks only the destination).
+    pub fn numkeys_to_lock(at: usize, dest: bool, args: &[Bytes]) -> impl Iterator<Item = usize> {
+        let n = args
+            .get(at)
+            .and_then(|a| snapkv_keyspace::parse_canonical_i64(a))
+            .unwrap_or(0)
+            .max(0) as usize;
+        counted_keys(at, dest, n.min(args.len().saturating_sub(at + 1)))
+    }
+}
+
 /// C's `atoi`, as Redis's getkeys callbacks read a key count: leading blanks, a sign,
 /// then digits up to the first non-digit ("2abc" is 2, "x" is 0).
 fn atoi(s: &[u8]) -> i64 {
@@ -308,8 +327,7 @@ impl CommandSpec {
                 // first; failing that, its getkeys callback reads it with atoi() and
                 // lists the destination last.
                 if let Some(n) = snapkv_keyspace::parse_canonical_i64(count).filter(|&n| fits(n)) {
-                    let keys = at + 1..at + 1 + n as usize;
-                    return Some(dest.then_some(1).into_iter().chain(keys).collect());
+                    return Some(counted_keys(at, dest, n as usize).collect());
                 }
                 let n = atoi(count);
                 fits(n).then(|| {
