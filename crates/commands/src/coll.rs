@@ -109,8 +109,8 @@ pub fn scan_cursor(args: &[Bytes]) -> Result<u64, CommandError> {
     crate::keys::parse_cursor(&args[2]).ok_or_else(|| CommandError::err("invalid cursor"))
 }
 
-pub fn scan_args(args: &[Bytes]) -> Result<ScanArgs<'_>, CommandError> {
-    let cursor = scan_cursor(args)?;
+/// The options after `cursor` (read by [`scan_cursor`]).
+pub fn scan_args(args: &[Bytes], cursor: u64) -> Result<ScanArgs<'_>, CommandError> {
     let mut s = ScanArgs {
         cursor,
         count: 10,

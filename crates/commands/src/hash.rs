@@ -282,11 +282,11 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    coll::scan_cursor(args)?;
+    let cursor = coll::scan_cursor(args)?;
     let Some(h) = read(ctx, &args[1])? else {
         return Ok(coll::scan_reply(0, vec![]));
     };
-    let sa = coll::scan_args(args)?;
+    let sa = coll::scan_args(args, cursor)?;
     let (page, next) = h.scan(sa.cursor, sa.count);
     let mut items = Vec::with_capacity(page.len() * 2);
     for (f, v) in page {

@@ -367,11 +367,11 @@ fn sdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    coll::scan_cursor(args)?;
+    let cursor = coll::scan_cursor(args)?;
     let Some(s) = read(ctx, &args[1])? else {
         return Ok(coll::scan_reply(0, vec![]));
     };
-    let sa = coll::scan_args(args)?;
+    let sa = coll::scan_args(args, cursor)?;
     let (page, next) = s.scan(sa.cursor, sa.count);
     let items = page
         .into_iter()

@@ -1118,11 +1118,11 @@ fn zintercard(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
 }
 
 fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> CommandResult {
-    coll::scan_cursor(args)?;
+    let cursor = coll::scan_cursor(args)?;
     let Some(z) = read(ctx, &args[1])? else {
         return Ok(coll::scan_reply(0, vec![]));
     };
-    let sa = coll::scan_args(args)?;
+    let sa = coll::scan_args(args, cursor)?;
     let (page, next) = z.scan(sa.cursor, sa.count);
     let mut items = Vec::with_capacity(page.len() * 2);
     for (m, s) in page {
